@@ -1,0 +1,48 @@
+// The audit log (table audit_log): append-only record of admin actions, logins and assignments.
+// The database refuses UPDATE and DELETE on it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "vdi/common/db/database.h"
+
+namespace vdi::db {
+
+struct AuditEntry {
+    Id id = 0;
+    Timestamp at;
+    std::optional<Id> actor_user_id;
+    std::string actor;   // user name or component ("pool-manager@host1")
+    std::string action;  // dotted lowercase: "user.login", "pool.update", "desktop.assign"
+    std::optional<std::string> target_type;
+    std::optional<std::string> target_id;
+    bool success = true;
+    std::optional<std::string> source_address;
+    nlohmann::json details = nlohmann::json::object();  // never secrets
+};
+
+struct AuditFilter {
+    std::optional<Id> actor_user_id;
+    std::optional<std::string> action_prefix;  // "pool." matches every pool action
+    int limit = 100;
+    std::optional<Id> before_id;  // paging: entries older than this id
+};
+
+class AuditRepository {
+public:
+    explicit AuditRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+
+    // Writes `entry` (its id and at are assigned by the database) and returns it as stored.
+    AuditEntry append(const AuditEntry& entry);
+    // Newest first.
+    std::vector<AuditEntry> list(const AuditFilter& filter = {});
+
+private:
+    pqxx::transaction_base& tx_;
+};
+
+}  // namespace vdi::db

@@ -1,0 +1,106 @@
+// Desktops (table desktops): placement, desired/actual state, generations, and assignment.
+//
+// The generation is a fencing token. Every refresh bumps it; a host agent reports what it runs
+// together with the generation it instantiated, and reports for any other generation are
+// ignored. A desktop is *ready* (may be handed to a user) only when it runs the current
+// generation, its guest said "ready" for that generation, and nobody holds it:
+//   desired_state = running AND actual_state = running AND actual_generation = generation
+//   AND ready_generation = generation AND assigned_user_id IS NULL AND owner_user_id IS NULL
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vdi/common/db/database.h"
+#include "vdi/common/db/enums.h"
+
+namespace vdi::db {
+
+struct Desktop {
+    Id id = 0;
+    Id pool_id = 0;
+    std::string name;
+    std::optional<Id> host_id;
+    Id golden_image_id = 0;
+    DesktopDesiredState desired_state = DesktopDesiredState::running;
+    DesktopActualState actual_state = DesktopActualState::pending;
+    std::int64_t generation = 1;
+    std::optional<std::int64_t> actual_generation;
+    std::optional<std::int64_t> ready_generation;
+    std::optional<int> vnc_port;
+    std::optional<int> rdp_port;
+    std::optional<int> vmm_pid;
+    std::optional<Id> owner_user_id;
+    std::optional<Id> assigned_user_id;
+    std::optional<Timestamp> assigned_at;
+    std::optional<std::string> error;
+    Timestamp created_at;
+    Timestamp state_changed_at;
+
+    bool is_ready() const;
+};
+
+struct NewDesktop {
+    Id pool_id = 0;
+    std::string name;
+    Id golden_image_id = 0;
+    std::optional<Id> host_id;
+};
+
+// What a host agent observed about one desktop.
+struct ActualReport {
+    std::int64_t generation = 0;  // the generation the running clone was made for
+    DesktopActualState state = DesktopActualState::running;
+    std::optional<int> vnc_port;
+    std::optional<int> rdp_port;
+    std::optional<int> vmm_pid;
+    std::optional<std::string> error;  // reason for failed/lost
+};
+
+struct PoolDesktopCounts {
+    int total = 0;         // not deleted
+    int ready = 0;
+    int in_use = 0;        // assigned (floating) or owned (dedicated)
+    int provisioning = 0;  // wanted running, not running the current generation yet
+    int failed = 0;
+};
+
+class DesktopRepository {
+public:
+    explicit DesktopRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+
+    Desktop create(const NewDesktop& desktop);
+    std::optional<Desktop> find(Id id);
+    std::vector<Desktop> list_by_pool(Id pool_id);
+    std::vector<Desktop> list_by_host(Id host_id);
+    PoolDesktopCounts counts(Id pool_id);
+
+    bool place(Id id, std::optional<Id> host_id);
+    bool set_desired_state(Id id, DesktopDesiredState state);
+    // Applies a host agent's report if report.generation is the desktop's current generation;
+    // false for a stale report (or an unknown desktop), which changes nothing.
+    bool report_actual(Id id, const ActualReport& report);
+    // The guest of `generation` signalled "desktop ready"; false if stale.
+    bool mark_guest_ready(Id id, std::int64_t generation);
+
+    // Floating pools: atomically takes one ready desktop of the pool for the user, or nullopt
+    // when none is ready. Concurrent callers never get the same desktop (FOR UPDATE SKIP
+    // LOCKED); a user who already holds a desktop in the pool gets ConflictError.
+    std::optional<Desktop> claim_floating(Id pool_id, Id user_id);
+    // Dedicated pools: the user's own desktop, or else a ready one that becomes theirs for good.
+    std::optional<Desktop> claim_dedicated(Id pool_id, Id user_id);
+    // Gives a floating desktop back; false unless `user_id` held it. The caller decides whether a
+    // refresh (bump_generation) follows, per the pool's refresh policy.
+    bool release(Id id, Id user_id);
+    // Fenced bump: succeeds only if the desktop is still at `expected_generation`, returning the
+    // new generation. The old clone may not be handed out again: it is no longer ready.
+    std::optional<std::int64_t> bump_generation(Id id, std::int64_t expected_generation);
+    // Every desktop on a lost host is marked lost; returns them.
+    std::vector<Desktop> mark_lost_on_host(Id host_id, const std::string& reason);
+
+private:
+    pqxx::transaction_base& tx_;
+};
+
+}  // namespace vdi::db

@@ -1,0 +1,58 @@
+// Hypervisor hosts (table hosts): registration by host agents, heartbeats, loss detection.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vdi/common/db/database.h"
+#include "vdi/common/db/enums.h"
+
+namespace vdi::db {
+
+struct Host {
+    Id id = 0;
+    std::string name;
+    std::string address;
+    int vcpus_total = 0;
+    std::int64_t memory_mib_total = 0;
+    int max_concurrent_ops = 4;
+    HostState state = HostState::online;
+    std::string agent_version;
+    Timestamp registered_at;
+    Timestamp last_heartbeat_at;
+};
+
+struct HostRegistration {
+    std::string name;
+    std::string address;
+    int vcpus_total = 0;
+    std::int64_t memory_mib_total = 0;
+    int max_concurrent_ops = 4;
+    std::string agent_version;
+};
+
+class HostRepository {
+public:
+    explicit HostRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+
+    // Creates the host or updates it (by name) and marks it online with a fresh heartbeat: an
+    // agent restarting on the same machine keeps its host id and its desktops.
+    Host register_host(const HostRegistration& registration);
+    // Records a heartbeat; false if the host is unknown. A lost host that beats again comes back
+    // online (its desktops were already replaced; the agent reconciles them away).
+    bool heartbeat(Id id);
+    std::optional<Host> find(Id id);
+    std::optional<Host> find_by_name(const std::string& name);
+    std::vector<Host> list();
+    bool set_state(Id id, HostState state);
+    // Marks every online/draining host whose last heartbeat is older than `max_age` as lost,
+    // returning them. Uses the database clock, so hosts and pool managers need no clock agreement.
+    std::vector<Host> mark_stale_lost(std::chrono::milliseconds max_age);
+
+private:
+    pqxx::transaction_base& tx_;
+};
+
+}  // namespace vdi::db

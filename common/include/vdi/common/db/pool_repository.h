@@ -1,0 +1,68 @@
+// Desktop pools and entitlements (tables pools, entitlements).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vdi/common/db/database.h"
+#include "vdi/common/db/enums.h"
+
+namespace vdi::db {
+
+struct PoolSettings {
+    std::string name;
+    std::string display_name;
+    PoolAssignment assignment = PoolAssignment::floating;
+    Id golden_image_id = 0;
+    int min_ready = 1;
+    int max_size = 10;
+    std::vector<DisplayProtocol> protocols{DisplayProtocol::vnc, DisplayProtocol::rdp};
+    RefreshPolicy refresh_policy = RefreshPolicy::on_logoff;
+    std::optional<std::string> refresh_cron;  // five-field cron expression
+    std::optional<int> idle_timeout_s;
+    std::optional<int> disconnected_timeout_s;
+    std::optional<int> max_session_s;
+    bool enabled = true;
+};
+
+struct Pool : PoolSettings {
+    Id id = 0;
+    Timestamp created_at;
+    Timestamp updated_at;
+};
+
+struct Entitlement {
+    Id id = 0;
+    Id pool_id = 0;
+    std::optional<Id> user_id;
+    std::optional<Id> group_id;
+};
+
+class PoolRepository {
+public:
+    explicit PoolRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+
+    // ConflictError for a taken name, an unknown image or inconsistent sizes.
+    Pool create(const PoolSettings& settings);
+    std::optional<Pool> find(Id id);
+    std::optional<Pool> find_by_name(const std::string& name);
+    std::vector<Pool> list();
+    // Replaces every setting (the name too); false if the pool does not exist.
+    bool update(Id id, const PoolSettings& settings);
+    bool set_sizing(Id id, int min_ready, int max_size);
+    bool set_golden_image(Id id, Id golden_image_id);
+
+    Entitlement entitle_user(Id pool_id, Id user_id);
+    Entitlement entitle_group(Id pool_id, Id group_id);
+    bool revoke_entitlement(Id entitlement_id);
+    std::vector<Entitlement> entitlements_of(Id pool_id);
+    // Enabled pools the user may use, directly or through any of their groups.
+    std::vector<Pool> entitled_pools(Id user_id);
+    bool is_entitled(Id pool_id, Id user_id);
+
+private:
+    pqxx::transaction_base& tx_;
+};
+
+}  // namespace vdi::db

@@ -1,0 +1,60 @@
+// Desktop sessions (table sessions): a user's use of a desktop from connect to logoff.
+// At most one live (not ended) session per desktop and per user and pool; the database enforces
+// both with partial unique indexes, so a racing second open gets ConflictError.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vdi/common/db/database.h"
+#include "vdi/common/db/enums.h"
+
+namespace vdi::db {
+
+struct Session {
+    Id id = 0;
+    Id user_id = 0;
+    Id desktop_id = 0;
+    Id pool_id = 0;
+    std::int64_t desktop_generation = 0;
+    DisplayProtocol protocol = DisplayProtocol::vnc;
+    SessionState state = SessionState::active;
+    std::optional<std::string> client_address;
+    Timestamp started_at;
+    Timestamp last_activity_at;
+    std::optional<Timestamp> disconnected_at;
+    std::optional<Timestamp> ended_at;
+    std::optional<std::string> end_reason;
+};
+
+struct NewSession {
+    Id user_id = 0;
+    Id desktop_id = 0;
+    Id pool_id = 0;
+    std::int64_t desktop_generation = 0;
+    DisplayProtocol protocol = DisplayProtocol::vnc;
+    std::optional<std::string> client_address;
+};
+
+class SessionRepository {
+public:
+    explicit SessionRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+
+    Session open(const NewSession& session);
+    std::optional<Session> find(Id id);
+    std::optional<Session> live_for_user_in_pool(Id user_id, Id pool_id);
+    std::optional<Session> live_for_desktop(Id desktop_id);
+    std::vector<Session> live_for_user(Id user_id);
+    std::vector<Session> list_live();
+    // State changes of a live session; false if it has ended (or does not exist).
+    bool mark_disconnected(Id id);
+    bool mark_active(Id id, DisplayProtocol protocol, const std::optional<std::string>& client_address);
+    bool touch(Id id);
+    bool end(Id id, const std::string& reason);
+
+private:
+    pqxx::transaction_base& tx_;
+};
+
+}  // namespace vdi::db

@@ -1,0 +1,41 @@
+// One-time display tickets (table display_tickets). Only a ticket's SHA-256 is stored; the
+// plaintext travels to the host agent and the client and nowhere else.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "vdi/common/db/database.h"
+#include "vdi/common/db/enums.h"
+
+namespace vdi::db {
+
+struct DisplayTicket {
+    Id id = 0;
+    Id session_id = 0;
+    Id desktop_id = 0;
+    DisplayProtocol protocol = DisplayProtocol::vnc;
+    Timestamp created_at;
+    Timestamp expires_at;
+    std::optional<Timestamp> used_at;
+};
+
+class TicketRepository {
+public:
+    explicit TicketRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+
+    // `ticket_hash_hex`: sha256_hex() of the plaintext ticket.
+    DisplayTicket issue(Id session_id, Id desktop_id, DisplayProtocol protocol, const std::string& ticket_hash_hex,
+                        std::chrono::seconds ttl);
+    // Burns the ticket if it is unused and unexpired and returns it; nullopt otherwise (unknown,
+    // used or expired alike). Two racing consumers: exactly one wins.
+    std::optional<DisplayTicket> consume(const std::string& ticket_hash_hex);
+    // Deletes tickets that expired more than `keep` ago; returns how many.
+    int purge_expired(std::chrono::seconds keep);
+
+private:
+    pqxx::transaction_base& tx_;
+};
+
+}  // namespace vdi::db

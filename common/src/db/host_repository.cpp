@@ -1,0 +1,82 @@
+// SQL for hypervisor hosts.
+#include "vdi/common/db/host_repository.h"
+
+namespace vdi::db {
+namespace {
+
+constexpr const char* host_columns =
+    "id, name, address, vcpus_total, memory_mib_total, max_concurrent_ops, state, agent_version, registered_at, "
+    "last_heartbeat_at";
+
+Host host_from_row(const pqxx::row& row)
+{
+    Host host;
+    host.id = get<Id>(row, "id");
+    host.name = get<std::string>(row, "name");
+    host.address = get<std::string>(row, "address");
+    host.vcpus_total = get<int>(row, "vcpus_total");
+    host.memory_mib_total = get<std::int64_t>(row, "memory_mib_total");
+    host.max_concurrent_ops = get<int>(row, "max_concurrent_ops");
+    host.state = enum_from_string<HostState>(get<std::string>(row, "state"));
+    host.agent_version = get<std::string>(row, "agent_version");
+    host.registered_at = get_time(row, "registered_at");
+    host.last_heartbeat_at = get_time(row, "last_heartbeat_at");
+    return host;
+}
+
+}  // namespace
+
+Host HostRepository::register_host(const HostRegistration& r)
+{
+    return host_from_row(tx_.exec_params1(
+        std::string("INSERT INTO hosts (name, address, vcpus_total, memory_mib_total, max_concurrent_ops, "
+                    "agent_version) VALUES ($1, $2, $3, $4, $5, $6) "
+                    "ON CONFLICT (name) DO UPDATE SET address = EXCLUDED.address, vcpus_total = EXCLUDED.vcpus_total, "
+                    "memory_mib_total = EXCLUDED.memory_mib_total, max_concurrent_ops = EXCLUDED.max_concurrent_ops, "
+                    "agent_version = EXCLUDED.agent_version, state = 'online', last_heartbeat_at = now() "
+                    "RETURNING ") + host_columns,
+        r.name, r.address, r.vcpus_total, r.memory_mib_total, r.max_concurrent_ops, r.agent_version));
+}
+
+bool HostRepository::heartbeat(Id id)
+{
+    return tx_.exec_params("UPDATE hosts SET last_heartbeat_at = now(), "
+                           "state = CASE WHEN state = 'lost' THEN 'online'::host_state ELSE state END WHERE id = $1",
+                           id)
+               .affected_rows() == 1;
+}
+
+std::optional<Host> HostRepository::find(Id id)
+{
+    return first_row(tx_.exec_params(std::string("SELECT ") + host_columns + " FROM hosts WHERE id = $1", id),
+                     host_from_row);
+}
+
+std::optional<Host> HostRepository::find_by_name(const std::string& name)
+{
+    return first_row(tx_.exec_params(std::string("SELECT ") + host_columns + " FROM hosts WHERE name = $1", name),
+                     host_from_row);
+}
+
+std::vector<Host> HostRepository::list()
+{
+    return map_rows(tx_.exec(std::string("SELECT ") + host_columns + " FROM hosts ORDER BY name"), host_from_row);
+}
+
+bool HostRepository::set_state(Id id, HostState state)
+{
+    return tx_.exec_params("UPDATE hosts SET state = $2::host_state WHERE id = $1", id, to_string(state))
+               .affected_rows() == 1;
+}
+
+std::vector<Host> HostRepository::mark_stale_lost(std::chrono::milliseconds max_age)
+{
+    return map_rows(tx_.exec_params(std::string("UPDATE hosts SET state = 'lost' "
+                                                "WHERE state IN ('online', 'draining') "
+                                                "AND last_heartbeat_at < now() - $1 * interval '1 millisecond' "
+                                                "RETURNING ") + host_columns,
+                                    static_cast<std::int64_t>(max_age.count())),
+                    host_from_row);
+}
+
+}  // namespace vdi::db

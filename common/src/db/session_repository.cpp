@@ -1,0 +1,105 @@
+// SQL for desktop sessions.
+#include "vdi/common/db/session_repository.h"
+
+namespace vdi::db {
+namespace {
+
+constexpr const char* session_columns =
+    "id, user_id, desktop_id, pool_id, desktop_generation, protocol, state, client_address, started_at, "
+    "last_activity_at, disconnected_at, ended_at, end_reason";
+
+Session session_from_row(const pqxx::row& row)
+{
+    Session s;
+    s.id = get<Id>(row, "id");
+    s.user_id = get<Id>(row, "user_id");
+    s.desktop_id = get<Id>(row, "desktop_id");
+    s.pool_id = get<Id>(row, "pool_id");
+    s.desktop_generation = get<std::int64_t>(row, "desktop_generation");
+    s.protocol = enum_from_string<DisplayProtocol>(get<std::string>(row, "protocol"));
+    s.state = enum_from_string<SessionState>(get<std::string>(row, "state"));
+    s.client_address = get_optional<std::string>(row, "client_address");
+    s.started_at = get_time(row, "started_at");
+    s.last_activity_at = get_time(row, "last_activity_at");
+    s.disconnected_at = get_optional_time(row, "disconnected_at");
+    s.ended_at = get_optional_time(row, "ended_at");
+    s.end_reason = get_optional<std::string>(row, "end_reason");
+    return s;
+}
+
+std::string select_sessions(const std::string& where)
+{
+    return std::string("SELECT ") + session_columns + " FROM sessions WHERE " + where;
+}
+
+}  // namespace
+
+Session SessionRepository::open(const NewSession& s)
+{
+    return session_from_row(tx_.exec_params1(
+        std::string("INSERT INTO sessions (user_id, desktop_id, pool_id, desktop_generation, protocol, client_address) "
+                    "VALUES ($1, $2, $3, $4, $5::display_protocol, $6) RETURNING ") + session_columns,
+        s.user_id, s.desktop_id, s.pool_id, s.desktop_generation, to_string(s.protocol), s.client_address));
+}
+
+std::optional<Session> SessionRepository::find(Id id)
+{
+    return first_row(tx_.exec_params(select_sessions("id = $1"), id), session_from_row);
+}
+
+std::optional<Session> SessionRepository::live_for_user_in_pool(Id user_id, Id pool_id)
+{
+    return first_row(tx_.exec_params(select_sessions("user_id = $1 AND pool_id = $2 AND state <> 'ended'"), user_id,
+                                     pool_id),
+                     session_from_row);
+}
+
+std::optional<Session> SessionRepository::live_for_desktop(Id desktop_id)
+{
+    return first_row(tx_.exec_params(select_sessions("desktop_id = $1 AND state <> 'ended'"), desktop_id),
+                     session_from_row);
+}
+
+std::vector<Session> SessionRepository::live_for_user(Id user_id)
+{
+    return map_rows(tx_.exec_params(select_sessions("user_id = $1 AND state <> 'ended' ORDER BY id"), user_id),
+                    session_from_row);
+}
+
+std::vector<Session> SessionRepository::list_live()
+{
+    return map_rows(tx_.exec(select_sessions("state <> 'ended' ORDER BY id")), session_from_row);
+}
+
+bool SessionRepository::mark_disconnected(Id id)
+{
+    return tx_.exec_params("UPDATE sessions SET state = 'disconnected', disconnected_at = now() "
+                           "WHERE id = $1 AND state = 'active'",
+                           id)
+               .affected_rows() == 1;
+}
+
+bool SessionRepository::mark_active(Id id, DisplayProtocol protocol, const std::optional<std::string>& client_address)
+{
+    return tx_.exec_params("UPDATE sessions SET state = 'active', disconnected_at = NULL, last_activity_at = now(), "
+                           "protocol = $2::display_protocol, client_address = coalesce($3, client_address) "
+                           "WHERE id = $1 AND state <> 'ended'",
+                           id, to_string(protocol), client_address)
+               .affected_rows() == 1;
+}
+
+bool SessionRepository::touch(Id id)
+{
+    return tx_.exec_params("UPDATE sessions SET last_activity_at = now() WHERE id = $1 AND state <> 'ended'", id)
+               .affected_rows() == 1;
+}
+
+bool SessionRepository::end(Id id, const std::string& reason)
+{
+    return tx_.exec_params("UPDATE sessions SET state = 'ended', ended_at = now(), end_reason = $2 "
+                           "WHERE id = $1 AND state <> 'ended'",
+                           id, reason)
+               .affected_rows() == 1;
+}
+
+}  // namespace vdi::db

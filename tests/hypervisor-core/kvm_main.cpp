@@ -1,0 +1,18 @@
+// Catch2 main for tests that need /dev/kvm: without it, say why and exit 77 (ctest: SKIPPED).
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+int main(int argc, char** argv)
+{
+    const int fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        std::printf("SKIPPED: these tests need /dev/kvm, which cannot be opened here (%s)\n", std::strerror(errno));
+        return 77;
+    }
+    ::close(fd);
+    return Catch::Session().run(argc, argv);
+}
