@@ -1,0 +1,50 @@
+// The VMM's control socket: a unix stream socket speaking JSON lines, one request per line and
+// one response line each, from a closed set of actions:
+//   {"cmd":"status"}                          state, geometry, agent readiness, timings
+//   {"cmd":"pause"} {"cmd":"resume"} {"cmd":"stop"}
+//   {"cmd":"screenshot"}                      {"png_base64": ...} (or "path": write a file)
+//   {"cmd":"key","code":28,"extended":false,"down":true}   one set-2 key event
+//   {"cmd":"type","text":"hello\n"}           presses and releases keys for each character
+//   {"cmd":"mouse","dx":5,"dy":-3,"buttons":1}
+//   {"cmd":"identity","host":"desk-1","user":"alice"}  (seed and time are filled in)
+// Every response has "ok"; failures carry "error". The socket is created mode 0600.
+// Threads: its own accept/serve thread; actions reach the Machine through its thread-safe API.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "vdi/hv/machine.h"
+
+namespace vdi::hv {
+
+class ControlServer {
+public:
+    static constexpr std::size_t max_request = 64 * 1024;
+
+    // Binds the socket (replacing a stale one) and starts serving. HvError if it cannot bind.
+    ControlServer(Machine& machine, std::filesystem::path socket_path);
+    ~ControlServer();
+    ControlServer(const ControlServer&) = delete;
+    ControlServer& operator=(const ControlServer&) = delete;
+
+    // Handles one request (exposed for tests).
+    nlohmann::json handle(const nlohmann::json& request);
+
+private:
+    void serve();
+    void serve_client(int fd);
+
+    Machine& machine_;
+    std::filesystem::path path_;
+    int listen_fd_ = -1;
+    int wake_fd_[2] = {-1, -1};
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+};
+
+}  // namespace vdi::hv

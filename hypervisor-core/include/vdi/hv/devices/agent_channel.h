@@ -1,0 +1,70 @@
+// The guest agent channel: a line protocol over a second UART (COM2, port 0x2f8, IRQ 3).
+// Protocol (docs/guest-agent.md): ASCII lines ending in "\n", words separated by spaces,
+// arguments as key=value with values free of spaces.
+//   host -> guest  identity host=NAME user=NAME seed=64HEX time_ms=UNIX_MILLISECONDS
+//   guest -> host  hello version=N        the agent runs
+//                  ready                  the desktop is drawn and usable
+//                  log text...            a diagnostic line
+// Threads: any thread; callbacks run on the vCPU thread that wrote the guest's line.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "vdi/hv/devices/serial_8250.h"
+
+namespace vdi::hv {
+
+struct GuestIdentity {
+    std::string hostname;
+    std::string user;
+    std::string seed_hex;  // 32 random bytes, hex
+    std::int64_t time_ms = 0;
+};
+
+struct AgentChannelState {
+    Serial8250State uart;
+    std::string partial_line;  // guest bytes after the last newline
+    std::uint64_t ready_count = 0;
+    int agent_version = 0;
+};
+
+class AgentChannel {
+public:
+    static constexpr std::size_t max_line = 4096;
+
+    explicit AgentChannel(InterruptLine& irq);
+
+    Serial8250& uart() { return uart_; }
+
+    // Sends an identity line; throws HvError if a value contains spaces or newlines.
+    void send_identity(const GuestIdentity& identity);
+
+    // Called for each "ready" line (after the count was bumped).
+    void on_ready(std::function<void()> callback);
+    // Waits until at least `count` ready lines arrived; false on timeout.
+    bool wait_ready(std::uint64_t count, std::chrono::milliseconds timeout);
+    std::uint64_t ready_count() const;
+    int agent_version() const;
+
+    AgentChannelState save() const;
+    void restore(const AgentChannelState& state);
+
+private:
+    void on_guest_bytes(std::span<const std::uint8_t> bytes);
+    void handle_line(const std::string& line);
+
+    Serial8250 uart_;
+    mutable std::mutex mutex_;  // guards the fields below
+    std::condition_variable ready_changed_;
+    std::string partial_line_;
+    std::uint64_t ready_count_ = 0;
+    int agent_version_ = 0;
+    std::function<void()> on_ready_;
+};
+
+}  // namespace vdi::hv

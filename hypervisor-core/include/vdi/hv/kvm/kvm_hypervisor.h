@@ -1,0 +1,25 @@
+// The KVM backend of the hypervisor seam (/dev/kvm; VT-x and AMD-V hosts alike).
+#pragma once
+
+#include <string>
+
+#include "vdi/hv/hypervisor.h"
+
+namespace vdi::hv {
+
+class KvmHypervisor : public Hypervisor {
+public:
+    // Opens the device; HvError with advice when it is missing or too old.
+    explicit KvmHypervisor(const std::string& device = "/dev/kvm");
+    ~KvmHypervisor() override;
+    KvmHypervisor(const KvmHypervisor&) = delete;
+    KvmHypervisor& operator=(const KvmHypervisor&) = delete;
+
+    std::string name() const override { return "kvm"; }
+    std::unique_ptr<Vm> create_vm() override;
+
+private:
+    int fd_ = -1;
+};
+
+}  // namespace vdi::hv

@@ -1,0 +1,256 @@
+// JSON-lines control socket of vdi-vmm.
+#include "vdi/hv/control_server.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <poll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include "vdi/hv/devices/ps2_keymap.h"
+
+namespace vdi::hv {
+namespace {
+
+std::string base64(const std::vector<std::uint8_t>& data)
+{
+    const int variant = sodium_base64_VARIANT_ORIGINAL;
+    std::string out(sodium_base64_ENCODED_LEN(data.size(), variant), '\0');
+    sodium_bin2base64(out.data(), out.size(), data.data(), data.size(), variant);
+    out.resize(std::strlen(out.c_str()));
+    return out;
+}
+
+std::string random_seed_hex()
+{
+    std::uint8_t seed[32];
+    if (getrandom(seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
+        throw HvError("the host could not provide random bytes for the guest's seed");
+    }
+    std::string hex;
+    for (std::uint8_t b : seed) {
+        hex += fmt::format("{:02x}", b);
+    }
+    return hex;
+}
+
+void tap(I8042& input, Set2Key key, bool shift)
+{
+    if (shift) {
+        input.key(key_left_shift.code, key_left_shift.extended, true);
+    }
+    input.key(key.code, key.extended, true);
+    input.key(key.code, key.extended, false);
+    if (shift) {
+        input.key(key_left_shift.code, key_left_shift.extended, false);
+    }
+}
+
+}  // namespace
+
+ControlServer::ControlServer(Machine& machine, std::filesystem::path socket_path)
+    : machine_(machine), path_(std::move(socket_path))
+{
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path_.string().size() >= sizeof(address.sun_path)) {
+        throw HvError(fmt::format("control socket path {} is too long (max {} bytes)", path_.string(),
+                                  sizeof(address.sun_path) - 1));
+    }
+    std::strcpy(address.sun_path, path_.c_str());
+    listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ::unlink(path_.c_str());
+    const mode_t old_mask = ::umask(0177);
+    const int rc = ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::umask(old_mask);
+    if (rc != 0 || ::listen(listen_fd_, 8) != 0) {
+        const int err = errno;
+        ::close(listen_fd_);
+        throw HvError(fmt::format("cannot listen on control socket {}: {}", path_.string(), std::strerror(err)));
+    }
+    if (::pipe2(wake_fd_, O_CLOEXEC) != 0) {
+        ::close(listen_fd_);
+        throw HvError("cannot create the control server's wake-up pipe");
+    }
+    thread_ = std::thread([this] { serve(); });
+}
+
+ControlServer::~ControlServer()
+{
+    stopping_ = true;
+    [[maybe_unused]] auto n = ::write(wake_fd_[1], "x", 1);
+    thread_.join();
+    ::close(listen_fd_);
+    ::close(wake_fd_[0]);
+    ::close(wake_fd_[1]);
+    ::unlink(path_.c_str());
+}
+
+void ControlServer::serve()
+{
+    while (!stopping_) {
+        pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_[0], POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            break;
+        }
+        if (fds[1].revents) {
+            break;
+        }
+        if (fds[0].revents & POLLIN) {
+            const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+            if (client >= 0) {
+                serve_client(client);
+                ::close(client);
+            }
+        }
+    }
+}
+
+void ControlServer::serve_client(int fd)
+{
+    // one client at a time, as Firecracker's API thread does; a client that stalls is dropped
+    std::string buffer;
+    char chunk[4096];
+    while (!stopping_) {
+        pollfd fds[2] = {{fd, POLLIN, 0}, {wake_fd_[0], POLLIN, 0}};
+        const int ready = ::poll(fds, 2, 60000);
+        if (ready <= 0 || fds[1].revents) {
+            return;
+        }
+        const ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n <= 0) {
+            return;
+        }
+        buffer.append(chunk, static_cast<std::size_t>(n));
+        std::size_t newline;
+        while ((newline = buffer.find('\n')) != std::string::npos) {
+            const std::string line = buffer.substr(0, newline);
+            buffer.erase(0, newline + 1);
+            nlohmann::json response;
+            try {
+                response = handle(nlohmann::json::parse(line));
+            } catch (const nlohmann::json::exception& e) {
+                response = {{"ok", false}, {"error", std::string("malformed request: ") + e.what()}};
+            }
+            const std::string out = response.dump() + "\n";
+            std::size_t sent = 0;
+            while (sent < out.size()) {
+                const ssize_t w = ::send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+                if (w <= 0) {
+                    return;
+                }
+                sent += static_cast<std::size_t>(w);
+            }
+        }
+        if (buffer.size() > max_request) {
+            const std::string out = R"({"ok":false,"error":"request too long"})" "\n";
+            [[maybe_unused]] auto w = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+            return;
+        }
+    }
+}
+
+nlohmann::json ControlServer::handle(const nlohmann::json& request)
+{
+    try {
+        if (!request.is_object() || !request.contains("cmd") || !request["cmd"].is_string()) {
+            return {{"ok", false}, {"error", "a request is an object with a string \"cmd\""}};
+        }
+        const std::string cmd = request["cmd"];
+        if (cmd == "status") {
+            auto& fb = machine_.framebuffer();
+            return {{"ok", true},
+                    {"state", to_string(machine_.state())},
+                    {"vcpus", machine_.config().vcpus},
+                    {"memory_mib", machine_.config().memory_mib},
+                    {"framebuffer", {{"width", fb.width()}, {"height", fb.height()}}},
+                    {"kernel", machine_.kernel().format},
+                    {"agent_ready", machine_.agent().ready_count()},
+                    {"agent_version", machine_.agent().agent_version()}};
+        }
+        if (cmd == "pause") {
+            machine_.pause();
+            return {{"ok", true}, {"state", to_string(machine_.state())}};
+        }
+        if (cmd == "resume") {
+            machine_.resume();
+            return {{"ok", true}, {"state", to_string(machine_.state())}};
+        }
+        if (cmd == "stop") {
+            machine_.request_stop("stopped through the control socket");
+            return {{"ok", true}};
+        }
+        if (cmd == "screenshot") {
+            const auto png = machine_.framebuffer().to_png();
+            if (request.contains("path")) {
+                const std::string path = request["path"];
+                std::ofstream out(path, std::ios::binary);
+                out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+                if (!out) {
+                    return {{"ok", false}, {"error", "cannot write " + path}};
+                }
+                return {{"ok", true}, {"path", path}, {"bytes", png.size()}};
+            }
+            return {{"ok", true}, {"png_base64", base64(png)}};
+        }
+        if (cmd == "key") {
+            const int code = request.at("code").get<int>();
+            if (code < 1 || code > 0xff) {
+                return {{"ok", false}, {"error", "key code must be 1..255 (scancode set 2)"}};
+            }
+            machine_.input().key(static_cast<std::uint8_t>(code), request.value("extended", false),
+                                 request.value("down", true));
+            return {{"ok", true}};
+        }
+        if (cmd == "type") {
+            const std::string text = request.at("text").get<std::string>();
+            for (char c : text) {
+                if (!key_for_char(c)) {
+                    return {{"ok", false}, {"error", fmt::format("no US key types character code {}", int(c))}};
+                }
+            }
+            for (char c : text) {
+                const auto key = key_for_char(c);
+                tap(machine_.input(), key->key, key->shift);
+            }
+            return {{"ok", true}, {"keys", text.size()}};
+        }
+        if (cmd == "mouse") {
+            machine_.input().mouse_motion(request.value("dx", 0), request.value("dy", 0),
+                                          static_cast<std::uint8_t>(request.value("buttons", 0)));
+            return {{"ok", true}};
+        }
+        if (cmd == "identity") {
+            GuestIdentity identity;
+            identity.hostname = request.at("host").get<std::string>();
+            identity.user = request.at("user").get<std::string>();
+            identity.seed_hex = request.value("seed", random_seed_hex());
+            identity.time_ms = request.value(
+                "time_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count());
+            machine_.agent().send_identity(identity);
+            return {{"ok", true}};
+        }
+        return {{"ok", false}, {"error", "unknown cmd '" + cmd + "'"}};
+    } catch (const nlohmann::json::exception& e) {
+        return {{"ok", false}, {"error", std::string("bad arguments: ") + e.what()}};
+    } catch (const std::exception& e) {
+        return {{"ok", false}, {"error", e.what()}};
+    }
+}
+
+}  // namespace vdi::hv
