@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,5 +18,31 @@ struct ProcessResult {
 // Runs argv[0] with the arguments, feeding `input` on stdin; kills it at the deadline.
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input = "",
                           std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// A child process that runs alongside the test (a VMM, a server). Killed if still running when
+// the object goes away.
+class ChildProcess {
+public:
+    // Starts argv[0]; stdout and stderr go to `output_file` (appended) unless it is empty.
+    explicit ChildProcess(const std::vector<std::string>& argv, const std::string& output_file = "");
+    ~ChildProcess();
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+
+    int pid() const { return pid_; }
+    void signal(int sig) const;
+    // Exit status (or -signal) once it exited within `timeout`; nullopt if still running.
+    std::optional<int> wait(std::chrono::milliseconds timeout);
+
+private:
+    int pid_ = -1;
+    std::optional<int> status_;
+};
+
+// Polls `condition` every 20 ms until it holds or `timeout` passes; returns its last value.
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+// The whole contents of a file ("" if it cannot be read).
+std::string read_text_file(const std::string& path);
 
 }  // namespace vdi::test

@@ -1,0 +1,58 @@
+// What the demo guest draws where (mirrors hypervisor-core/guest/desktop.c), for screen checks.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "font8x16.h"
+#include "vdi/hv/devices/framebuffer.h"
+
+namespace demo_screen {
+
+inline constexpr std::uint32_t bar_color = 0x14213d;
+inline constexpr std::uint32_t bar_text = 0xf1faee;
+inline constexpr std::uint32_t window_color = 0xfdfdfd;
+inline constexpr std::uint32_t text_color = 0x1b1b1b;
+inline constexpr std::uint32_t title_color = 0x264653;
+
+struct Layout {
+    std::uint32_t win_x, win_y, win_w, win_h, text_x, text_y;
+    explicit Layout(std::uint32_t width, std::uint32_t height)
+    {
+        win_w = width * 3 / 5;
+        win_h = height / 2;
+        win_x = (width - win_w) / 2;
+        win_y = (height - win_h) / 2;
+        text_x = win_x + 8;
+        text_y = win_y + 30;
+    }
+};
+
+// True when the 8x16 cell at (x, y) shows `c` in `fg` on `bg`, pixel for pixel.
+inline bool glyph_at(const vdi::hv::Framebuffer& fb, std::uint32_t x, std::uint32_t y, char c, std::uint32_t fg,
+                     std::uint32_t bg)
+{
+    const unsigned char* glyph = font8x16[c - 0x20];
+    for (std::uint32_t row = 0; row < 16; ++row) {
+        for (std::uint32_t col = 0; col < 8; ++col) {
+            const std::uint32_t want = (glyph[row] & (0x80 >> col)) ? fg : bg;
+            if ((fb.pixel(x + col, y + row) & 0xffffff) != want) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+inline bool text_at(const vdi::hv::Framebuffer& fb, std::uint32_t x, std::uint32_t y, const std::string& text,
+                    std::uint32_t fg, std::uint32_t bg)
+{
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (!glyph_at(fb, x + static_cast<std::uint32_t>(i) * 8, y, text[i], fg, bg)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace demo_screen

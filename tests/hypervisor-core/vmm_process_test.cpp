@@ -1,0 +1,176 @@
+// vdi-vmm as a process: Linux early boot on the serial console, the control socket, failures
+// that exit with one line, clean SIGTERM.
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "vdi/test/process.h"
+
+using namespace std::chrono_literals;
+using vdi::test::ChildProcess;
+using vdi::test::read_text_file;
+using vdi::test::run_process;
+using vdi::test::wait_until;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path scratch(const std::string& name)
+{
+    return fs::temp_directory_path() / ("vdi-vmm-test-" + std::to_string(::getpid()) + "-" + name);
+}
+
+std::string find_cloud_kernel()
+{
+    for (const auto& entry : fs::directory_iterator("/boot")) {
+        const auto name = entry.path().filename().string();
+        if (name.rfind("vmlinuz-", 0) == 0 && name.find("cloud-amd64") != std::string::npos) {
+            return entry.path().string();
+        }
+    }
+    return "";
+}
+
+// One request/response on the control socket.
+nlohmann::json control(const fs::path& socket_path, const std::string& line)
+{
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strcpy(address.sun_path, socket_path.c_str());
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    const std::string request = line + "\n";
+    REQUIRE(::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size()));
+    std::string response;
+    char buffer[65536];
+    while (response.find('\n') == std::string::npos) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n <= 0) break;
+        response.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return nlohmann::json::parse(response);
+}
+
+}  // namespace
+
+TEST_CASE("vdi-vmm boots the Debian kernel to its first console lines", "[kvm][linux]")
+{
+    const std::string kernel = find_cloud_kernel();
+    INFO("the cloud kernel comes from ./vdi setup (linux-image-cloud-amd64)");
+    REQUIRE_FALSE(kernel.empty());
+    const auto serial = scratch("linux-serial.log");
+    ChildProcess vmm({VDI_VMM, "--kernel", kernel, "--memory", "256", "--serial", serial.string(), "--cmdline",
+                      "console=ttyS0 earlyprintk=serial,ttyS0,115200 nokaslr lpj=5000000 tsc=reliable "
+                      "no_timer_check pci=off acpi=off"});
+    const bool detected = wait_until([&] { return read_text_file(serial).find("Hypervisor detected: KVM") !=
+                                                  std::string::npos; }, 180s);
+    const std::string log = read_text_file(serial);
+    INFO(log.substr(0, 4000));
+    REQUIRE(detected);
+    CHECK_THAT(log, Catch::Contains("Linux version 6."));
+    // the e820 map Linux printed is the one the VMM passed (256 MiB RAM, framebuffer reserved)
+    CHECK_THAT(log, Catch::Contains("BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable"));
+    CHECK_THAT(log, Catch::Contains("BIOS-e820: [mem 0x0000000000100000-0x000000000fffffff] usable"));
+    CHECK_THAT(log, Catch::Contains("BIOS-e820: [mem 0x00000000e0000000-0x00000000e02fffff] reserved"));
+    vmm.signal(SIGTERM);
+    const auto status = vmm.wait(30s);
+    REQUIRE(status);
+    // SIGTERM is a clean stop, unless the kernel hit an instruction this host's KVM rejects first
+    if (*status != 0) {
+        CHECK_THAT(read_text_file(serial), Catch::Contains("instruction not supported"));
+    }
+    fs::remove(serial);
+}
+
+TEST_CASE("vdi-vmm control socket: status, input, screenshot, bad requests, stop", "[kvm][control]")
+{
+    const auto socket_path = scratch("control.sock");
+    const auto serial = scratch("demo-serial.log");
+    ChildProcess vmm({VDI_VMM, "--kernel", VDI_DEMO_GUEST, "--memory", "64", "--serial", serial.string(),
+                      "--control", socket_path.string()});
+    REQUIRE(wait_until([&] { return fs::exists(socket_path); }, 30s));
+    CHECK((fs::status(socket_path).permissions() & fs::perms::others_all) == fs::perms::none);
+    REQUIRE(wait_until([&] { return control(socket_path, R"({"cmd":"status"})")["agent_ready"] == 1; }, 60s));
+    const auto status = control(socket_path, R"({"cmd":"status"})");
+    CHECK(status["ok"] == true);
+    CHECK(status["state"] == "running");
+    CHECK(status["framebuffer"]["width"] == 1024);
+    CHECK(status["kernel"] == "elf");
+
+    CHECK(control(socket_path, R"({"cmd":"identity","host":"desk-1","user":"bob"})")["ok"] == true);
+    REQUIRE(wait_until([&] { return control(socket_path, R"({"cmd":"status"})")["agent_ready"] == 2; }, 30s));
+    CHECK(control(socket_path, R"({"cmd":"type","text":"abc"})")["keys"] == 3);
+    CHECK(control(socket_path, R"({"cmd":"mouse","dx":3,"dy":4,"buttons":0})")["ok"] == true);
+    const auto shot = control(socket_path, R"({"cmd":"screenshot"})");
+    REQUIRE(shot["ok"] == true);
+    CHECK(shot["png_base64"].get<std::string>().rfind("iVBORw0KGgo", 0) == 0);  // PNG signature
+
+    const auto paused = control(socket_path, R"({"cmd":"pause"})");
+    CHECK(paused["state"] == "paused");
+    CHECK(control(socket_path, R"({"cmd":"resume"})")["state"] == "running");
+
+    // malformed and unknown requests get an error and change nothing
+    CHECK(control(socket_path, "{not json")["ok"] == false);
+    CHECK(control(socket_path, R"({"cmd":"reboot-the-host"})")["error"] == "unknown cmd 'reboot-the-host'");
+    CHECK(control(socket_path, R"({"cmd":"key","code":999})")["ok"] == false);
+    CHECK(control(socket_path, R"({"cmd":"type","text":"\u00e9"})")["ok"] == false);
+    CHECK(control(socket_path, R"({"cmd":"identity","host":"a b","user":"c"})")["ok"] == false);
+    CHECK(control(socket_path, R"([1,2,3])")["ok"] == false);
+    CHECK(control(socket_path, R"({"cmd":"status"})")["state"] == "running");
+
+    CHECK(control(socket_path, R"({"cmd":"stop"})")["ok"] == true);
+    const auto exit_status = vmm.wait(30s);
+    REQUIRE(exit_status);
+    CHECK(*exit_status == 0);
+    CHECK_FALSE(fs::exists(socket_path));
+    fs::remove(serial);
+}
+
+TEST_CASE("vdi-vmm: failures exit non-zero with a one-line reason and SIGTERM stops cleanly", "[kvm][cli]")
+{
+    const auto one_line = [](const vdi::test::ProcessResult& r) {
+        return std::count(r.output.begin(), r.output.end(), '\n') == 1;
+    };
+    auto missing = run_process({VDI_VMM, "--kernel", "/nonexistent/vmlinuz"});
+    CHECK(missing.exit_code == 1);
+    CHECK(one_line(missing));
+    CHECK_THAT(missing.output, Catch::StartsWith("vdi-vmm: cannot read /nonexistent/vmlinuz"));
+
+    auto small = run_process({VDI_VMM, "--kernel", VDI_DEMO_GUEST, "--memory", "8"});
+    CHECK(small.exit_code == 1);
+    CHECK(one_line(small));
+    CHECK_THAT(small.output, Catch::Contains("--memory 8 MiB is out of range"));
+
+    auto no_kvm = run_process({VDI_VMM, "--kernel", VDI_DEMO_GUEST, "--kvm-device", "/nonexistent/kvm"});
+    CHECK(no_kvm.exit_code == 1);
+    CHECK(one_line(no_kvm));
+    CHECK_THAT(no_kvm.output, Catch::Contains("cannot open /nonexistent/kvm"));
+
+    const auto not_a_kernel = scratch("not-a-kernel");
+    { std::ofstream(not_a_kernel) << "hello, I am not a kernel\n"; }
+    auto garbage = run_process({VDI_VMM, "--kernel", not_a_kernel.string()});
+    fs::remove(not_a_kernel);
+    CHECK(garbage.exit_code == 1);
+    CHECK(one_line(garbage));
+    CHECK_THAT(garbage.output, Catch::Contains("neither an ELF64 x86-64 executable nor a bzImage"));
+
+    auto bad_fb = run_process({VDI_VMM, "--kernel", VDI_DEMO_GUEST, "--fb", "huge"});
+    CHECK(bad_fb.exit_code == 1);
+
+    const auto serial = scratch("sigterm.log");
+    ChildProcess vmm({VDI_VMM, "--kernel", VDI_DEMO_GUEST, "--memory", "64", "--serial", serial.string()});
+    REQUIRE(wait_until([&] { return read_text_file(serial).find("drawn") != std::string::npos; }, 60s));
+    vmm.signal(SIGTERM);
+    const auto status = vmm.wait(30s);
+    REQUIRE(status);
+    CHECK(*status == 0);
+    fs::remove(serial);
+}
