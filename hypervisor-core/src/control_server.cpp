@@ -172,7 +172,24 @@ nlohmann::json ControlServer::handle(const nlohmann::json& request)
         const std::string cmd = request["cmd"];
         if (cmd == "status") {
             auto& fb = machine_.framebuffer();
+            // steady_clock is CLOCK_MONOTONIC, comparable across processes on this host
+            auto monotonic_ns = [](std::optional<std::chrono::steady_clock::time_point> t) -> nlohmann::json {
+                if (!t) {
+                    return nullptr;
+                }
+                return std::chrono::duration_cast<std::chrono::nanoseconds>(t->time_since_epoch()).count();
+            };
+            nlohmann::json regions = nlohmann::json::array();
+            for (const auto& r : machine_.memory().regions()) {
+                regions.push_back({{"name", r.name},
+                                   {"host_address", reinterpret_cast<std::uintptr_t>(r.host)},
+                                   {"size", r.size}});
+            }
             return {{"ok", true},
+                    {"timings",
+                     {{"first_exit_monotonic_ns", monotonic_ns(machine_.first_exit_time())},
+                      {"first_ready_monotonic_ns", monotonic_ns(machine_.agent().first_ready_time())}}},
+                    {"memory_regions", regions},
                     {"state", to_string(machine_.state())},
                     {"vcpus", machine_.config().vcpus},
                     {"memory_mib", machine_.config().memory_mib},

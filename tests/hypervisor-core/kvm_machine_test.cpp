@@ -135,3 +135,29 @@ TEST_CASE("a guest that executes garbage stops its own VM with the reason", "[kv
     CHECK(stopped->guest_failure);
     CHECK_THAT(stopped->reason, Catch::Contains("RIP 0x"));
 }
+
+TEST_CASE("demo guest on KVM with 4 vCPUs: the application processors wait, pause and stop still work",
+          "[kvm][smp]")
+{
+    KvmHypervisor hv;
+    auto config = demo_config();
+    config.vcpus = 4;
+    Machine machine(hv, config);
+    machine.start();
+    REQUIRE(machine.agent().wait_ready(1, 60s));
+    // the APs sit in KVM_RUN waiting for a SIPI that never comes: pausing must still reach them
+    for (int i = 0; i < 3; ++i) {
+        machine.pause();
+        CHECK(machine.state() == RunState::paused);
+        machine.resume();
+        CHECK(machine.state() == RunState::running);
+    }
+    type(machine.input(), "4");
+    const demo_screen::Layout layout(machine.framebuffer().width(), machine.framebuffer().height());
+    CHECK(wait_until([&] {
+        return demo_screen::glyph_at(machine.framebuffer(), layout.text_x, layout.text_y, '4', demo_screen::text_color,
+                                     demo_screen::window_color);
+    }, 30s));
+    machine.request_stop("test over");
+    REQUIRE(machine.wait(10s));
+}

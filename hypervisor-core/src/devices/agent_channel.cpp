@@ -51,6 +51,12 @@ std::uint64_t AgentChannel::ready_count() const
     return ready_count_;
 }
 
+std::optional<std::chrono::steady_clock::time_point> AgentChannel::first_ready_time() const
+{
+    std::lock_guard lock(mutex_);
+    return first_ready_;
+}
+
 int AgentChannel::agent_version() const
 {
     std::lock_guard lock(mutex_);
@@ -82,6 +88,9 @@ void AgentChannel::handle_line(const std::string& line)
     if (line == "ready") {
         std::lock_guard lock(mutex_);
         ++ready_count_;
+        if (!first_ready_) {
+            first_ready_ = std::chrono::steady_clock::now();
+        }
         callback = on_ready_;
         ready_changed_.notify_all();
     } else if (line.rfind("hello", 0) == 0) {

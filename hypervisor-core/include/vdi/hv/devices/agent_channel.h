@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "vdi/hv/devices/serial_8250.h"
@@ -49,6 +50,8 @@ public:
     // Waits until at least `count` ready lines arrived; false on timeout.
     bool wait_ready(std::uint64_t count, std::chrono::milliseconds timeout);
     std::uint64_t ready_count() const;
+    // When the first "ready" arrived (steady clock); nullopt before.
+    std::optional<std::chrono::steady_clock::time_point> first_ready_time() const;
     int agent_version() const;
 
     AgentChannelState save() const;
@@ -63,6 +66,7 @@ private:
     std::condition_variable ready_changed_;
     std::string partial_line_;
     std::uint64_t ready_count_ = 0;
+    std::optional<std::chrono::steady_clock::time_point> first_ready_;
     int agent_version_ = 0;
     std::function<void()> on_ready_;
 };
