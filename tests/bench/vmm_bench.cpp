@@ -16,8 +16,6 @@
 #include <iostream>
 #include <signal.h>
 #include <sstream>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -43,29 +41,12 @@ std::int64_t monotonic_ns()
 
 std::optional<nlohmann::json> control(const fs::path& socket_path, const std::string& line)
 {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strcpy(address.sun_path, socket_path.c_str());
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        ::close(fd);
+    const auto response = vdi::test::unix_request(socket_path.string(), line);
+    if (!response) {
         return std::nullopt;
     }
-    const std::string request = line + "\n";
-    if (::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
-        ::close(fd);
-        return std::nullopt;
-    }
-    std::string response;
-    char buffer[65536];
-    while (response.find('\n') == std::string::npos) {
-        const ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n <= 0) break;
-        response.append(buffer, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
     try {
-        return nlohmann::json::parse(response);
+        return nlohmann::json::parse(*response);
     } catch (const std::exception&) {
         return std::nullopt;
     }
@@ -99,17 +80,6 @@ double median(std::vector<double> values)
     std::sort(values.begin(), values.end());
     const std::size_t n = values.size();
     return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
-std::string find_cloud_kernel()
-{
-    for (const auto& entry : fs::directory_iterator("/boot")) {
-        const auto name = entry.path().filename().string();
-        if (name.rfind("vmlinuz-", 0) == 0 && name.find("cloud-amd64") != std::string::npos) {
-            return entry.path().string();
-        }
-    }
-    return "";
 }
 
 // Seconds from spawning argv to `marker` in `serial`, or nullopt after `limit`.
@@ -176,7 +146,7 @@ int main(int argc, char** argv)
     }
 
     nlohmann::json linux_first_line = nullptr, qemu_first_line = nullptr, ratio = nullptr;
-    const std::string kernel = find_cloud_kernel();
+    const std::string kernel = vdi::test::find_cloud_kernel();
     if (kernel.empty()) {
         notes.push_back("no /boot/vmlinuz-*-cloud-amd64 (install linux-image-cloud-amd64): Linux figures skipped");
     } else {

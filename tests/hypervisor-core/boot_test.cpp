@@ -9,6 +9,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "guest_images.h"
 #include "vdi/hv/boot/decompress.h"
 #include "vdi/hv/boot/kernel_loader.h"
 #include "vdi/hv/boot/memory_layout.h"
@@ -16,38 +17,9 @@
 
 using namespace vdi::hv;
 using Bytes = std::vector<std::uint8_t>;
+using guest_images::make_elf;
 
 namespace {
-
-// A minimal ELF64 x86-64 executable: one PT_LOAD of `code` at `address`, plus `bss` zero bytes.
-Bytes make_elf(std::uint64_t address, const Bytes& code, std::uint64_t bss = 0)
-{
-    Elf64_Ehdr eh{};
-    std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-    eh.e_ident[EI_CLASS] = ELFCLASS64;
-    eh.e_ident[EI_DATA] = ELFDATA2LSB;
-    eh.e_ident[EI_VERSION] = EV_CURRENT;
-    eh.e_type = ET_EXEC;
-    eh.e_machine = EM_X86_64;
-    eh.e_version = EV_CURRENT;
-    eh.e_entry = address;
-    eh.e_phoff = sizeof eh;
-    eh.e_ehsize = sizeof eh;
-    eh.e_phentsize = sizeof(Elf64_Phdr);
-    eh.e_phnum = 1;
-    Elf64_Phdr ph{};
-    ph.p_type = PT_LOAD;
-    ph.p_offset = 0x1000;
-    ph.p_paddr = ph.p_vaddr = address;
-    ph.p_filesz = code.size();
-    ph.p_memsz = code.size() + bss;
-    ph.p_flags = PF_R | PF_X;
-    Bytes out(0x1000 + code.size(), 0);
-    std::memcpy(out.data(), &eh, sizeof eh);
-    std::memcpy(out.data() + sizeof eh, &ph, sizeof ph);
-    std::memcpy(out.data() + 0x1000, code.data(), code.size());
-    return out;
-}
 
 Bytes le32(std::uint32_t v)
 {

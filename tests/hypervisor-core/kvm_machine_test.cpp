@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "demo_screen.h"
+#include "guest_images.h"
 #include "vdi/hv/boot/memory_layout.h"
 #include "vdi/hv/devices/ps2_keymap.h"
 #include "vdi/hv/kvm/kvm_hypervisor.h"
@@ -18,26 +19,13 @@ using namespace vdi::hv;
 using namespace std::chrono_literals;
 using vdi::test::wait_until;
 
+using guest_images::demo_config;
+
 namespace {
 
 void type(I8042& input, const std::string& text)
 {
-    for (char c : text) {
-        const auto key = key_for_char(c);
-        REQUIRE(key);
-        if (key->shift) input.key(key_left_shift.code, false, true);
-        input.key(key->key.code, false, true);
-        input.key(key->key.code, false, false);
-        if (key->shift) input.key(key_left_shift.code, false, false);
-    }
-}
-
-MachineConfig demo_config()
-{
-    MachineConfig config;
-    config.kernel = VDI_DEMO_GUEST;
-    config.memory_mib = 64;
-    return config;
+    REQUIRE(guest_images::type(input, text));
 }
 
 }  // namespace
@@ -99,29 +87,10 @@ TEST_CASE("demo guest on KVM: desktop drawn, keys echoed, identity shown", "[kvm
 TEST_CASE("a guest that executes garbage stops its own VM with the reason", "[kvm][failure]")
 {
     // an ELF whose entry point holds ud2: no IDT, so the exception escalates to a triple fault
-    Elf64_Ehdr eh{};
-    std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-    eh.e_ident[EI_CLASS] = ELFCLASS64;
-    eh.e_ident[EI_DATA] = ELFDATA2LSB;
-    eh.e_ident[EI_VERSION] = EV_CURRENT;
-    eh.e_type = ET_EXEC;
-    eh.e_machine = EM_X86_64;
-    eh.e_entry = 0x1000000;
-    eh.e_phoff = sizeof eh;
-    eh.e_phentsize = sizeof(Elf64_Phdr);
-    eh.e_phnum = 1;
-    Elf64_Phdr ph{};
-    ph.p_type = PT_LOAD;
-    ph.p_offset = 0x1000;
-    ph.p_paddr = ph.p_vaddr = 0x1000000;
-    ph.p_filesz = ph.p_memsz = 16;
-    std::vector<char> file(0x1000 + 16, 0);
-    std::memcpy(file.data(), &eh, sizeof eh);
-    std::memcpy(file.data() + sizeof eh, &ph, sizeof ph);
-    file[0x1000] = 0x0f;
-    file[0x1001] = 0x0b;
+    const auto image = guest_images::make_elf(0x1000000, {0x0f, 0x0b});
     const auto path = std::filesystem::temp_directory_path() / ("vdi-garbage-" + std::to_string(::getpid()));
-    std::ofstream(path, std::ios::binary).write(file.data(), static_cast<std::streamsize>(file.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(image.data()), static_cast<std::streamsize>(image.size()));
 
     KvmHypervisor hv;
     MachineConfig config;

@@ -1,6 +1,7 @@
 // The Machine's vCPU loop, state machine and failure handling, driven by the fake backend.
 #include <catch2/catch.hpp>
 
+#include "guest_images.h"
 #include "vdi/hv/boot/memory_layout.h"
 #include "vdi/hv/fake/fake_hypervisor.h"
 #include "vdi/hv/machine.h"
@@ -9,17 +10,7 @@
 using namespace vdi::hv;
 using namespace std::chrono_literals;
 
-namespace {
-
-MachineConfig demo_config()
-{
-    MachineConfig config;
-    config.kernel = VDI_DEMO_GUEST;
-    config.memory_mib = 64;
-    return config;
-}
-
-}  // namespace
+using guest_images::demo_config;
 
 TEST_CASE("machine (fake): boots the boot vCPU into long mode at the kernel entry", "[machine]")
 {

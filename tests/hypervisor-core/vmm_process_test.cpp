@@ -4,8 +4,6 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -27,43 +25,19 @@ fs::path scratch(const std::string& name)
     return fs::temp_directory_path() / ("vdi-vmm-test-" + std::to_string(::getpid()) + "-" + name);
 }
 
-std::string find_cloud_kernel()
-{
-    for (const auto& entry : fs::directory_iterator("/boot")) {
-        const auto name = entry.path().filename().string();
-        if (name.rfind("vmlinuz-", 0) == 0 && name.find("cloud-amd64") != std::string::npos) {
-            return entry.path().string();
-        }
-    }
-    return "";
-}
-
 // One request/response on the control socket.
 nlohmann::json control(const fs::path& socket_path, const std::string& line)
 {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strcpy(address.sun_path, socket_path.c_str());
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    const std::string request = line + "\n";
-    REQUIRE(::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size()));
-    std::string response;
-    char buffer[65536];
-    while (response.find('\n') == std::string::npos) {
-        const ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n <= 0) break;
-        response.append(buffer, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return nlohmann::json::parse(response);
+    const auto response = vdi::test::unix_request(socket_path.string(), line);
+    REQUIRE(response);
+    return nlohmann::json::parse(*response);
 }
 
 }  // namespace
 
 TEST_CASE("vdi-vmm boots the Debian kernel to its first console lines", "[kvm][linux]")
 {
-    const std::string kernel = find_cloud_kernel();
+    const std::string kernel = vdi::test::find_cloud_kernel();
     INFO("the cloud kernel comes from ./vdi setup (linux-image-cloud-amd64)");
     REQUIRE_FALSE(kernel.empty());
     const auto serial = scratch("linux-serial.log");

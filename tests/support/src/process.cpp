@@ -8,13 +8,31 @@
 #include <poll.h>
 #include <stdexcept>
 #include <sys/wait.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 namespace vdi::test {
+namespace {
+
+// In a forked child: replaces the process image, or exits 127 as a shell would.
+[[noreturn]] void exec_or_exit(const std::vector<std::string>& argv)
+{
+    std::vector<char*> args;
+    for (const auto& arg : argv) {
+        args.push_back(const_cast<char*>(arg.c_str()));
+    }
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+}
+
+}  // namespace
 
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input,
                           std::chrono::milliseconds timeout)
@@ -32,13 +50,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
         dup2(in_pipe[0], STDIN_FILENO);
         dup2(out_pipe[1], STDOUT_FILENO);
         dup2(out_pipe[1], STDERR_FILENO);
-        std::vector<char*> args;
-        for (const auto& arg : argv) {
-            args.push_back(const_cast<char*>(arg.c_str()));
-        }
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
+        exec_or_exit(argv);
     }
     close(out_pipe[1]);
     close(in_pipe[0]);
@@ -96,13 +108,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
                 dup2(fd, STDERR_FILENO);
             }
         }
-        std::vector<char*> args;
-        for (const auto& arg : argv) {
-            args.push_back(const_cast<char*>(arg.c_str()));
-        }
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
+        exec_or_exit(argv);
     }
     pid_ = pid;
 }
@@ -161,6 +167,49 @@ std::string read_text_file(const std::string& path)
     std::ostringstream content;
     content << in.rdbuf();
     return content.str();
+}
+
+std::optional<std::string> unix_request(const std::string& socket_path, const std::string& line)
+{
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (socket_path.size() >= sizeof address.sun_path) {
+        ::close(fd);
+        return std::nullopt;
+    }
+    std::strcpy(address.sun_path, socket_path.c_str());
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        ::close(fd);
+        return std::nullopt;
+    }
+    const std::string request = line + "\n";
+    if (::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+        ::close(fd);
+        return std::nullopt;
+    }
+    std::string response;
+    char buffer[65536];
+    while (response.find('\n') == std::string::npos) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n <= 0) {
+            break;
+        }
+        response.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return response.substr(0, response.find('\n'));
+}
+
+std::string find_cloud_kernel()
+{
+    for (const auto& entry : std::filesystem::directory_iterator("/boot")) {
+        const auto name = entry.path().filename().string();
+        if (name.rfind("vmlinuz-", 0) == 0 && name.find("cloud-amd64") != std::string::npos) {
+            return entry.path().string();
+        }
+    }
+    return "";
 }
 
 }  // namespace vdi::test

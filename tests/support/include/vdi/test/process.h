@@ -45,4 +45,11 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
 // The whole contents of a file ("" if it cannot be read).
 std::string read_text_file(const std::string& path);
 
+// Sends one line to a unix stream socket and returns the first line of the answer (without
+// the newline); nullopt if the socket cannot be reached.
+std::optional<std::string> unix_request(const std::string& socket_path, const std::string& line);
+
+// /boot/vmlinuz-*-cloud-amd64 (installed by ./vdi setup), or "" if there is none.
+std::string find_cloud_kernel();
+
 }  // namespace vdi::test
