@@ -59,7 +59,7 @@ void tap(I8042& input, Set2Key key, bool shift)
 }  // namespace
 
 ControlServer::ControlServer(Machine& machine, std::filesystem::path socket_path)
-    : machine_(machine), path_(std::move(socket_path))
+    : handler_(machine), path_(std::move(socket_path))
 {
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
@@ -141,7 +141,7 @@ void ControlServer::serve_client(int fd)
             buffer.erase(0, newline + 1);
             nlohmann::json response;
             try {
-                response = handle(nlohmann::json::parse(line));
+                response = handler_.handle(nlohmann::json::parse(line));
             } catch (const nlohmann::json::exception& e) {
                 response = {{"ok", false}, {"error", std::string("malformed request: ") + e.what()}};
             }
@@ -163,7 +163,7 @@ void ControlServer::serve_client(int fd)
     }
 }
 
-nlohmann::json ControlServer::handle(const nlohmann::json& request)
+nlohmann::json ControlServer::Handler::handle(const nlohmann::json& request)
 {
     try {
         if (!request.is_object() || !request.contains("cmd") || !request["cmd"].is_string()) {
@@ -249,6 +249,13 @@ nlohmann::json ControlServer::handle(const nlohmann::json& request)
             machine_.input().mouse_motion(request.value("dx", 0), request.value("dy", 0),
                                           static_cast<std::uint8_t>(request.value("buttons", 0)));
             return {{"ok", true}};
+        }
+        if (cmd == "snapshot") {
+            const std::string dir = request.at("dir").get<std::string>();
+            const auto started = std::chrono::steady_clock::now();
+            machine_.snapshot(dir);
+            const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+            return {{"ok", true}, {"dir", dir}, {"ms", ms.count()}};
         }
         if (cmd == "identity") {
             GuestIdentity identity;

@@ -1,6 +1,11 @@
 // Building a VM and running its vCPU threads.
 #include "vdi/hv/machine.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -20,8 +25,7 @@ std::string to_string(RunState state)
     return "unknown";
 }
 
-Machine::Machine(Hypervisor& hypervisor, MachineConfig config)
-    : config_(std::move(config)), framebuffer_(config_.framebuffer)
+void Machine::check_config() const
 {
     const std::uint64_t ram = config_.memory_mib << 20;
     if (ram < layout::min_ram || ram > layout::ram_limit) {
@@ -34,17 +38,19 @@ Machine::Machine(Hypervisor& hypervisor, MachineConfig config)
     if (framebuffer_.guest_address() < ram) {
         throw HvError("the framebuffer overlaps guest RAM");
     }
+}
 
+void Machine::create_vm(Hypervisor& hypervisor)
+{
     vm_ = hypervisor.create_vm();
     vm_->set_identity_map_address(layout::identity_map);
     vm_->set_tss_address(layout::tss);
     vm_->create_irqchip();
     vm_->create_pit();
+}
 
-    memory_.add_anonymous("ram", 0, ram);
-    framebuffer_.attach(memory_);
-    memory_.register_with(*vm_);
-
+void Machine::create_devices()
+{
     auto irq = [this](std::uint32_t line) -> InterruptLine& {
         irq_lines_.push_back(std::make_unique<VmInterruptLine>(*vm_, line));
         return *irq_lines_.back();
@@ -56,12 +62,24 @@ Machine::Machine(Hypervisor& hypervisor, MachineConfig config)
     });
     agent_ = std::make_unique<AgentChannel>(irq(3));
     i8042_ = std::make_unique<I8042>(irq(1), irq(12), [this] { stop_from_vcpu(false, "the guest asked for a reset"); });
-    rtc_.set_memory_size(ram);
     port_bus_.insert(Serial8250::com1_base, Serial8250::port_count, *console_, "com1");
     port_bus_.insert(Serial8250::com2_base, Serial8250::port_count, agent_->uart(), "agent");
     port_bus_.insert(I8042::data_port, 1, i8042_->data_device(), "i8042-data");
     port_bus_.insert(I8042::command_port, 1, i8042_->command_device(), "i8042-command");
     port_bus_.insert(CmosRtc::base_port, CmosRtc::port_count, rtc_, "rtc");
+}
+
+Machine::Machine(Hypervisor& hypervisor, MachineConfig config)
+    : config_(std::move(config)), framebuffer_(config_.framebuffer)
+{
+    check_config();
+    const std::uint64_t ram = config_.memory_mib << 20;
+    create_vm(hypervisor);
+    memory_.add_anonymous("ram", 0, ram);
+    framebuffer_.attach(memory_);
+    memory_.register_with(*vm_);
+    create_devices();
+    rtc_.set_memory_size(ram);
 
     kernel_ = load_kernel_file(memory_, config_.kernel);
     BootConfig boot;
@@ -79,6 +97,151 @@ Machine::Machine(Hypervisor& hypervisor, MachineConfig config)
     for (int i = 0; i < config_.vcpus; ++i) {
         vcpus_.push_back(vm_->create_vcpu(i));
         configure_vcpu(*vcpus_.back(), *vm_, i, config_.vcpus, kernel_.entry);
+    }
+}
+
+Machine::Machine(Hypervisor& hypervisor, const std::filesystem::path& snapshot_dir,
+                 std::function<void(std::span<const std::uint8_t>)> console_output)
+    : Machine(hypervisor, read_snapshot(snapshot_dir), snapshot_dir, std::move(console_output))
+{
+}
+
+Machine::Machine(Hypervisor& hypervisor, MachineSnapshot snapshot, const std::filesystem::path& dir,
+                 std::function<void(std::span<const std::uint8_t>)> console_output)
+    : config_{{}, {}, snapshot.machine.cmdline, snapshot.machine.memory_mib, static_cast<int>(snapshot.machine.vcpus),
+              snapshot.devices.framebuffer, std::move(console_output)},
+      framebuffer_(snapshot.devices.framebuffer)
+{
+    check_config();
+    kernel_.format = snapshot.machine.kernel;
+    // Firecracker's order: VM, TSS, irqchip, PIT; vCPUs; memory; vCPU state; VM state; devices
+    create_vm(hypervisor);
+    for (int i = 0; i < config_.vcpus; ++i) {
+        vcpus_.push_back(vm_->create_vcpu(i));
+    }
+    const auto memory_file = dir / snapshot_memory_file;
+    for (const auto& region : snapshot.regions) {
+        if (region.name == "ram") {
+            if (region.guest_address != 0 || region.size != (config_.memory_mib << 20)) {
+                throw SnapshotError("snapshot RAM region does not match its memory size");
+            }
+            memory_.add_file("ram", 0, region.size, memory_file, region.file_offset);
+        } else if (region.name == "framebuffer") {
+            if (region.guest_address != framebuffer_.guest_address() || region.size != framebuffer_.size()) {
+                throw SnapshotError("snapshot framebuffer region does not match its geometry");
+            }
+            framebuffer_.attach_file(memory_, memory_file, region.file_offset);
+        } else {
+            throw SnapshotError("snapshot has an unknown memory region " + region.name);
+        }
+    }
+    if (memory_.regions().size() != 2) {
+        throw SnapshotError("snapshot must hold exactly a RAM and a framebuffer region");
+    }
+    memory_.register_with(*vm_);
+    create_devices();
+    for (std::size_t i = 0; i < vcpus_.size(); ++i) {
+        restore_vcpu(*vcpus_[i], snapshot.vcpus[i]);
+    }
+    restore_vm(*vm_, snapshot.vm);
+    console_->restore(snapshot.devices.console);
+    agent_->restore(snapshot.devices.agent);
+    i8042_->restore(snapshot.devices.i8042);
+    rtc_.restore(snapshot.devices.rtc);
+}
+
+namespace {
+
+// Writes the regions back to back at page-aligned offsets, leaving all-zero pages as holes.
+std::vector<MemoryRegionRecord> write_memory_file(const std::filesystem::path& path, const GuestMemory& memory)
+{
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        throw HvError(fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
+    }
+    std::vector<MemoryRegionRecord> records;
+    std::uint64_t offset = 0;
+    static const std::uint8_t zero_page[4096] = {};
+    for (const auto& region : memory.regions()) {
+        records.push_back({region.name, region.guest_address, region.size, offset});
+        for (std::uint64_t page = 0; page < region.size; page += 4096) {
+            const std::uint8_t* data = region.host + page;
+            if (std::memcmp(data, zero_page, 4096) == 0) {
+                continue;
+            }
+            std::uint64_t written = 0;
+            while (written < 4096) {
+                const ssize_t n = ::pwrite(fd, data + written, 4096 - written,
+                                           static_cast<off_t>(offset + page + written));
+                if (n <= 0) {
+                    const int err = errno;
+                    ::close(fd);
+                    throw HvError(fmt::format("writing {} failed: {}", path.string(), std::strerror(err)));
+                }
+                written += static_cast<std::uint64_t>(n);
+            }
+        }
+        offset += region.size;
+    }
+    if (::ftruncate(fd, static_cast<off_t>(offset)) != 0 || ::fsync(fd) != 0) {
+        const int err = errno;
+        ::close(fd);
+        throw HvError(fmt::format("finishing {} failed: {}", path.string(), std::strerror(err)));
+    }
+    ::close(fd);
+    return records;
+}
+
+void write_whole_file(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes)
+{
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        throw HvError(fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
+    }
+    std::size_t written = 0;
+    while (written < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+        if (n <= 0) {
+            ::close(fd);
+            throw HvError(fmt::format("writing {} failed", path.string()));
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    ::fsync(fd);
+    ::close(fd);
+}
+
+}  // namespace
+
+void Machine::snapshot(const std::filesystem::path& dir)
+{
+    const bool was_running = state() == RunState::running;
+    pause();
+    const RunState now = state();
+    if (now == RunState::stopped) {
+        throw HvError("cannot snapshot a VM that has stopped");
+    }
+    std::filesystem::create_directories(dir);
+    MachineSnapshot s;
+    s.machine = {config_.memory_mib, static_cast<std::uint32_t>(config_.vcpus), kernel_.format, config_.cmdline};
+    // devices first, then vCPUs, then VM-wide state, memory last
+    s.devices = {console_->save(), agent_->save(), i8042_->save(), rtc_.save(), framebuffer_.save()};
+    if (saveable_msrs_.empty()) {
+        saveable_msrs_ = saveable_msrs(*vm_, *vcpus_[0]);
+    }
+    for (auto& vcpu : vcpus_) {
+        s.vcpus.push_back(save_vcpu(*vcpu, saveable_msrs_));
+    }
+    s.vm = save_vm(*vm_);
+    const auto memory_tmp = dir / (std::string(snapshot_memory_file) + ".tmp");
+    const auto state_tmp = dir / (std::string(snapshot_state_file) + ".tmp");
+    s.regions = write_memory_file(memory_tmp, memory_);
+    write_whole_file(state_tmp, encode_snapshot(s));
+    // new inodes: clones still mapping an older image keep it
+    std::filesystem::rename(memory_tmp, dir / snapshot_memory_file);
+    std::filesystem::rename(state_tmp, dir / snapshot_state_file);
+    if (was_running || now == RunState::running) {
+        resume();
     }
 }
 
@@ -200,6 +363,12 @@ void Machine::vcpu_loop(Vcpu& vcpu)
     for (;;) {
         {
             std::unique_lock lock(mutex_);
+            if (desired_ == RunState::paused) {
+                // finish the last exit (an I/O read's result) so saved registers are complete
+                lock.unlock();
+                vcpu.complete_pending_exit();
+                lock.lock();
+            }
             if (desired_ == RunState::paused) {
                 ++vcpus_paused_;
                 changed_.notify_all();

@@ -17,6 +17,8 @@
 #include "vdi/hv/kvm_probe.h"
 #include "vdi/hv/machine.h"
 
+#include <nlohmann/json.hpp>
+
 namespace {
 
 int fail(const std::string& message)
@@ -33,6 +35,8 @@ int main(int argc, char** argv)
     bool probe = false;
     std::string device = "/dev/kvm";
     std::string kernel, initrd, cmdline = "console=ttyS0", serial = "-", control, fb = "1024x768", log_level = "warn";
+    std::string golden_out, restore, identity;
+    int ready_timeout_s = 300;
     std::uint64_t memory_mib = 256;
     int vcpus = 1;
     app.add_flag("--probe", probe, "print the KVM API version and capabilities as JSON, then exit");
@@ -46,6 +50,12 @@ int main(int argc, char** argv)
     app.add_option("--serial", serial, "file receiving the guest console, '-' for stdout");
     app.add_option("--control", control, "unix socket for the JSON-lines control protocol");
     app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
+    app.add_option("--golden-out", golden_out,
+                   "boot, wait for the guest's 'ready', write a golden image to this directory, exit");
+    app.add_option("--ready-timeout", ready_timeout_s, "seconds --golden-out waits for 'ready'");
+    app.add_option("--restore", restore, "instant-clone the golden image in this directory instead of booting");
+    app.add_option("--identity", identity,
+                   R"(JSON {"host":..,"user":..} sent to the guest agent right after the restore)");
     CLI11_PARSE(app, argc, argv);
     spdlog::set_level(spdlog::level::from_str(log_level));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
@@ -58,8 +68,20 @@ int main(int argc, char** argv)
             return fail(e.what());
         }
     }
-    if (kernel.empty()) {
-        return fail("--kernel is required (or --probe)");
+    if (kernel.empty() == restore.empty()) {
+        return fail("give either --kernel (boot) or --restore (clone a golden image)");
+    }
+    if (!golden_out.empty() && !restore.empty()) {
+        return fail("--golden-out boots a kernel; it cannot be combined with --restore");
+    }
+    std::optional<nlohmann::json> identity_request;
+    if (!identity.empty()) {
+        try {
+            identity_request = nlohmann::json::parse(identity);
+            (*identity_request)["cmd"] = "identity";
+        } catch (const std::exception& e) {
+            return fail(std::string("--identity is not valid JSON: ") + e.what());
+        }
     }
     std::smatch size;
     if (!std::regex_match(fb, size, std::regex(R"((\d{2,5})x(\d{2,5}))"))) {
@@ -96,12 +118,36 @@ int main(int argc, char** argv)
         config.console_output = [serial_fd](std::span<const std::uint8_t> bytes) {
             [[maybe_unused]] auto n = ::write(serial_fd, bytes.data(), bytes.size());
         };
-        vdi::hv::Machine machine(hypervisor, config);
+        std::unique_ptr<vdi::hv::Machine> machine_owner =
+            restore.empty() ? std::make_unique<vdi::hv::Machine>(hypervisor, config)
+                            : std::make_unique<vdi::hv::Machine>(hypervisor, restore, config.console_output);
+        vdi::hv::Machine& machine = *machine_owner;
         std::optional<vdi::hv::ControlServer> control_server;
         if (!control.empty()) {
             control_server.emplace(machine, control);
         }
+        if (identity_request) {
+            // queued before the vCPUs run: the clone's agent reads it as soon as it resumes
+            vdi::hv::ControlServer::Handler handler(machine);
+            const auto response = handler.handle(*identity_request);
+            if (!response["ok"].get<bool>()) {
+                return fail("--identity: " + response["error"].get<std::string>());
+            }
+        }
         machine.start();
+        if (!golden_out.empty()) {
+            const auto ready_count = machine.agent().ready_count();
+            if (!machine.agent().wait_ready(ready_count + 1, std::chrono::seconds(ready_timeout_s))) {
+                machine.request_stop("no ready");
+                return fail("the guest did not say 'ready' within " + std::to_string(ready_timeout_s) +
+                            " s; no golden image written");
+            }
+            machine.snapshot(golden_out);
+            machine.request_stop("golden image written");
+            machine.wait();
+            std::cerr << "vdi-vmm: golden image written to " << golden_out << "\n";
+            return 0;
+        }
 
         // wait for a signal or for the guest to stop on its own
         std::optional<vdi::hv::StopInfo> stopped;

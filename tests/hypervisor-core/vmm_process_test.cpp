@@ -148,3 +148,50 @@ TEST_CASE("vdi-vmm: failures exit non-zero with a one-line reason and SIGTERM st
     CHECK(*status == 0);
     fs::remove(serial);
 }
+
+TEST_CASE("vdi-vmm --golden-out writes an image, --restore clones it with an identity, bad images are refused",
+          "[kvm][clone][cli]")
+{
+    const auto dir = scratch("golden");
+    const auto golden = run_process({VDI_VMM, "--kernel", VDI_DEMO_GUEST, "--memory", "64", "--serial", "/dev/null",
+                                     "--golden-out", dir.string()},
+                                    "", 120s);
+    INFO(golden.output);
+    REQUIRE(golden.exit_code == 0);
+    CHECK(fs::exists(dir / "state"));
+    CHECK(fs::exists(dir / "memory"));
+
+    const auto socket_path = scratch("clone.sock");
+    ChildProcess clone({VDI_VMM, "--restore", dir.string(), "--serial", "/dev/null", "--control",
+                        socket_path.string(), "--identity", R"({"host":"desk-9","user":"dave"})"});
+    REQUIRE(wait_until([&] { return fs::exists(socket_path); }, 30s));
+    // ready once in the image, once more after the identity
+    REQUIRE(wait_until([&] { return control(socket_path, R"({"cmd":"status"})")["agent_ready"] == 2; }, 30s));
+    CHECK(control(socket_path, R"({"cmd":"status"})")["kernel"] == "elf");
+    // a snapshot of the running clone through the control socket
+    const auto again = scratch("golden-again");
+    const auto snap = control(socket_path, R"({"cmd":"snapshot","dir":")" + again.string() + R"("})");
+    CHECK(snap["ok"] == true);
+    CHECK(control(socket_path, R"({"cmd":"status"})")["state"] == "running");
+    CHECK(fs::exists(again / "state"));
+    control(socket_path, R"({"cmd":"stop"})");
+    REQUIRE(clone.wait(30s) == 0);
+
+    // corruption is refused with one line naming the file
+    {
+        std::fstream state(dir / "state", std::ios::in | std::ios::out | std::ios::binary);
+        state.seekp(100);
+        state.put('\x7f');
+    }
+    auto corrupt = run_process({VDI_VMM, "--restore", dir.string()});
+    CHECK(corrupt.exit_code == 1);
+    CHECK(std::count(corrupt.output.begin(), corrupt.output.end(), '\n') == 1);
+    CHECK_THAT(corrupt.output, Catch::Contains("fails its CRC check"));
+    auto bad_identity = run_process({VDI_VMM, "--restore", again.string(), "--identity", "{oops"});
+    CHECK(bad_identity.exit_code == 1);
+    CHECK_THAT(bad_identity.output, Catch::Contains("--identity is not valid JSON"));
+    auto both = run_process({VDI_VMM, "--restore", again.string(), "--kernel", VDI_DEMO_GUEST});
+    CHECK(both.exit_code == 1);
+    fs::remove_all(dir);
+    fs::remove_all(again);
+}

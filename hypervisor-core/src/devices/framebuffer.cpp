@@ -32,6 +32,13 @@ void Framebuffer::attach(GuestMemory& memory)
     slot_ = region.slot;
 }
 
+void Framebuffer::attach_file(GuestMemory& memory, const std::filesystem::path& file, std::uint64_t offset)
+{
+    auto& region = memory.add_file("framebuffer", state_.guest_address, size(), file, offset, true);
+    pixels_ = region.host;
+    slot_ = region.slot;
+}
+
 std::uint32_t Framebuffer::pixel(std::uint32_t x, std::uint32_t y) const
 {
     std::uint32_t value = 0;

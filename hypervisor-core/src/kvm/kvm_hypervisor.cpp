@@ -149,6 +149,13 @@ public:
         return exit;
     }
 
+    void complete_pending_exit() override
+    {
+        run_->immediate_exit = 1;
+        ::ioctl(fd_, KVM_RUN, 0);  // returns EINTR at once, after completing the pending exit
+        run_->immediate_exit = 0;
+    }
+
     void request_exit() override
     {
         run_->immediate_exit = 1;
@@ -236,9 +243,68 @@ public:
     }
     void set_lapic(const kvm_lapic_state& lapic) override { checked_ioctl(fd_, KVM_SET_LAPIC, &lapic, "KVM_SET_LAPIC"); }
 
+    std::vector<kvm_cpuid_entry2> get_cpuid() override
+    {
+        constexpr std::uint32_t capacity = 256;
+        std::vector<std::uint8_t> buffer(sizeof(kvm_abi::Cpuid2Header) + capacity * sizeof(kvm_cpuid_entry2));
+        auto* header = reinterpret_cast<kvm_abi::Cpuid2Header*>(buffer.data());
+        header->nent = capacity;
+        checked_ioctl(fd_, kvm_abi::get_cpuid2, buffer.data(), "KVM_GET_CPUID2");
+        std::vector<kvm_cpuid_entry2> entries(header->nent);
+        std::memcpy(entries.data(), buffer.data() + sizeof *header, entries.size() * sizeof(kvm_cpuid_entry2));
+        return entries;
+    }
+
+    std::vector<std::uint8_t> get_xsave() override
+    {
+        std::vector<std::uint8_t> buffer(std::max<std::size_t>(xsave_size_, sizeof(kvm_abi::Xsave)));
+        // KVM_GET_XSAVE2 copies KVM_CAP_XSAVE2 bytes; the legacy call exactly 4096
+        checked_ioctl(fd_, xsave_size_ > sizeof(kvm_abi::Xsave) ? kvm_abi::get_xsave2 : kvm_abi::get_xsave,
+                      buffer.data(), "KVM_GET_XSAVE");
+        return buffer;
+    }
+    void set_xsave(const std::vector<std::uint8_t>& xsave) override
+    {
+        if (xsave.size() < sizeof(kvm_abi::Xsave)) {
+            throw HvError(fmt::format("XSAVE area of {} bytes is too small", xsave.size()));
+        }
+        checked_ioctl(fd_, kvm_abi::set_xsave, xsave.data(), "KVM_SET_XSAVE");
+    }
+    kvm_xcrs get_xcrs() override
+    {
+        kvm_xcrs xcrs{};
+        checked_ioctl(fd_, KVM_GET_XCRS, &xcrs, "KVM_GET_XCRS");
+        return xcrs;
+    }
+    void set_xcrs(const kvm_xcrs& xcrs) override { checked_ioctl(fd_, KVM_SET_XCRS, &xcrs, "KVM_SET_XCRS"); }
+    kvm_debugregs get_debugregs() override
+    {
+        kvm_debugregs regs{};
+        checked_ioctl(fd_, KVM_GET_DEBUGREGS, &regs, "KVM_GET_DEBUGREGS");
+        return regs;
+    }
+    void set_debugregs(const kvm_debugregs& regs) override
+    {
+        checked_ioctl(fd_, KVM_SET_DEBUGREGS, &regs, "KVM_SET_DEBUGREGS");
+    }
+    kvm_vcpu_events get_vcpu_events() override
+    {
+        kvm_vcpu_events events{};
+        checked_ioctl(fd_, KVM_GET_VCPU_EVENTS, &events, "KVM_GET_VCPU_EVENTS");
+        return events;
+    }
+    void set_vcpu_events(const kvm_vcpu_events& events) override
+    {
+        checked_ioctl(fd_, KVM_SET_VCPU_EVENTS, &events, "KVM_SET_VCPU_EVENTS");
+    }
+    void kvmclock_ctrl() override { ::ioctl(fd_, KVM_KVMCLOCK_CTRL, 0); }
+
+    void set_xsave_size(std::size_t size) { xsave_size_ = size; }
+
 private:
     int fd_;
     int index_;
+    std::size_t xsave_size_ = 4096;
     int run_size_;
     kvm_run* run_ = nullptr;
     std::atomic<pthread_t> thread_{};
@@ -289,7 +355,9 @@ public:
     std::unique_ptr<Vcpu> create_vcpu(int index) override
     {
         const int fd = checked_ioctl(fd_, KVM_CREATE_VCPU, static_cast<unsigned long>(index), "KVM_CREATE_VCPU");
-        return std::make_unique<KvmVcpu>(fd, index, run_size_);
+        auto vcpu = std::make_unique<KvmVcpu>(fd, index, run_size_);
+        vcpu->set_xsave_size(xsave_size());
+        return vcpu;
     }
 
     void set_irq_line(std::uint32_t irq, bool level) override
@@ -327,6 +395,55 @@ public:
             }
         }
     }
+
+    std::vector<std::uint32_t> msr_index_list() override
+    {
+        kvm_abi::MsrListHeader probe{0};
+        if (::ioctl(kvm_fd_, kvm_abi::get_msr_index_list, &probe) < 0 && errno != E2BIG) {
+            fail("KVM_GET_MSR_INDEX_LIST");
+        }
+        std::vector<std::uint8_t> buffer(sizeof probe + probe.nmsrs * sizeof(std::uint32_t));
+        reinterpret_cast<kvm_abi::MsrListHeader*>(buffer.data())->nmsrs = probe.nmsrs;
+        checked_ioctl(kvm_fd_, kvm_abi::get_msr_index_list, buffer.data(), "KVM_GET_MSR_INDEX_LIST");
+        const auto count = reinterpret_cast<kvm_abi::MsrListHeader*>(buffer.data())->nmsrs;
+        std::vector<std::uint32_t> indices(count);
+        std::memcpy(indices.data(), buffer.data() + sizeof probe, count * sizeof(std::uint32_t));
+        return indices;
+    }
+
+    std::size_t xsave_size() override
+    {
+        const int size = ::ioctl(fd_, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+        return size > 0 ? static_cast<std::size_t>(size) : sizeof(kvm_abi::Xsave);
+    }
+
+    kvm_pit_state2 get_pit2() override
+    {
+        kvm_pit_state2 pit{};
+        checked_ioctl(fd_, KVM_GET_PIT2, &pit, "KVM_GET_PIT2");
+        return pit;
+    }
+    void set_pit2(const kvm_pit_state2& pit) override { checked_ioctl(fd_, KVM_SET_PIT2, &pit, "KVM_SET_PIT2"); }
+    kvm_clock_data get_clock() override
+    {
+        kvm_clock_data clock{};
+        checked_ioctl(fd_, KVM_GET_CLOCK, &clock, "KVM_GET_CLOCK");
+        return clock;
+    }
+    void set_clock(const kvm_clock_data& clock) override
+    {
+        kvm_clock_data value{};
+        value.clock = clock.clock;  // only the clock: flags like KVM_CLOCK_REALTIME need matching fields
+        checked_ioctl(fd_, KVM_SET_CLOCK, &value, "KVM_SET_CLOCK");
+    }
+    kvm_irqchip get_irqchip(std::uint32_t chip_id) override
+    {
+        kvm_irqchip chip{};
+        chip.chip_id = chip_id;
+        checked_ioctl(fd_, KVM_GET_IRQCHIP, &chip, "KVM_GET_IRQCHIP");
+        return chip;
+    }
+    void set_irqchip(const kvm_irqchip& chip) override { checked_ioctl(fd_, KVM_SET_IRQCHIP, &chip, "KVM_SET_IRQCHIP"); }
 
 private:
     int kvm_fd_;

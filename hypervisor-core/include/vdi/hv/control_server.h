@@ -7,6 +7,7 @@
 //   {"cmd":"type","text":"hello\n"}           presses and releases keys for each character
 //   {"cmd":"mouse","dx":5,"dy":-3,"buttons":1}
 //   {"cmd":"identity","host":"desk-1","user":"alice"}  (seed and time are filled in)
+//   {"cmd":"snapshot","dir":"/var/lib/vdi/images/x"}   write a golden image (pauses briefly)
 // Every response has "ok"; failures carry "error". The socket is created mode 0600.
 // Threads: its own accept/serve thread; actions reach the Machine through its thread-safe API.
 #pragma once
@@ -26,20 +27,27 @@ class ControlServer {
 public:
     static constexpr std::size_t max_request = 64 * 1024;
 
+    // The closed set of actions, without a socket (used for --identity and by tests).
+    class Handler {
+    public:
+        explicit Handler(Machine& machine) : machine_(machine) {}
+        nlohmann::json handle(const nlohmann::json& request);
+
+    private:
+        Machine& machine_;
+    };
+
     // Binds the socket (replacing a stale one) and starts serving. HvError if it cannot bind.
     ControlServer(Machine& machine, std::filesystem::path socket_path);
     ~ControlServer();
     ControlServer(const ControlServer&) = delete;
     ControlServer& operator=(const ControlServer&) = delete;
 
-    // Handles one request (exposed for tests).
-    nlohmann::json handle(const nlohmann::json& request);
-
 private:
     void serve();
     void serve_client(int fd);
 
-    Machine& machine_;
+    Handler handler_;
     std::filesystem::path path_;
     int listen_fd_ = -1;
     int wake_fd_[2] = {-1, -1};

@@ -65,6 +65,9 @@ public:
     virtual VmExit run() = 0;
     // Makes a running (or the next) run() return `interrupted` soon. Any thread.
     virtual void request_exit() = 0;
+    // Lets the hypervisor finish the last exit (copy an I/O read into the guest's registers)
+    // without running guest code, so that saved state is consistent. vCPU thread only.
+    virtual void complete_pending_exit() = 0;
 
     virtual kvm_regs get_regs() = 0;
     virtual void set_regs(const kvm_regs& regs) = 0;
@@ -80,6 +83,18 @@ public:
     virtual void set_mp_state(const kvm_mp_state& state) = 0;
     virtual kvm_lapic_state get_lapic() = 0;
     virtual void set_lapic(const kvm_lapic_state& lapic) = 0;
+    virtual std::vector<kvm_cpuid_entry2> get_cpuid() = 0;
+    // The XSAVE area (Vm::xsave_size() bytes).
+    virtual std::vector<std::uint8_t> get_xsave() = 0;
+    virtual void set_xsave(const std::vector<std::uint8_t>& xsave) = 0;
+    virtual kvm_xcrs get_xcrs() = 0;
+    virtual void set_xcrs(const kvm_xcrs& xcrs) = 0;
+    virtual kvm_debugregs get_debugregs() = 0;
+    virtual void set_debugregs(const kvm_debugregs& debugregs) = 0;
+    virtual kvm_vcpu_events get_vcpu_events() = 0;
+    virtual void set_vcpu_events(const kvm_vcpu_events& events) = 0;
+    // Tells a paravirtual guest its clock was stopped (after a restore); errors are ignored.
+    virtual void kvmclock_ctrl() = 0;
 };
 
 class Vm {
@@ -98,6 +113,17 @@ public:
     virtual std::vector<std::uint64_t> get_dirty_log(std::uint32_t slot, std::uint64_t size) = 0;
     // CPUID leaves the hypervisor can expose.
     virtual std::vector<kvm_cpuid_entry2> supported_cpuid() = 0;
+    // MSR indices the hypervisor knows (KVM_GET_MSR_INDEX_LIST).
+    virtual std::vector<std::uint32_t> msr_index_list() = 0;
+    // Bytes of a vCPU's XSAVE area.
+    virtual std::size_t xsave_size() = 0;
+    virtual kvm_pit_state2 get_pit2() = 0;
+    virtual void set_pit2(const kvm_pit_state2& pit) = 0;
+    virtual kvm_clock_data get_clock() = 0;
+    virtual void set_clock(const kvm_clock_data& clock) = 0;
+    // chip_id: KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE or KVM_IRQCHIP_IOAPIC.
+    virtual kvm_irqchip get_irqchip(std::uint32_t chip_id) = 0;
+    virtual void set_irqchip(const kvm_irqchip& chip) = 0;
 };
 
 class Hypervisor {

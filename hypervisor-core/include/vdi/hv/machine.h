@@ -29,6 +29,7 @@
 #include "vdi/hv/guest_memory.h"
 #include "vdi/hv/hypervisor.h"
 #include "vdi/hv/io_bus.h"
+#include "vdi/hv/snapshot/snapshot.h"
 
 namespace vdi::hv {
 
@@ -58,6 +59,11 @@ public:
     // Builds the VM and loads the kernel. HvError with a one-line reason on bad configuration
     // (memory out of range, unreadable kernel, ...).
     Machine(Hypervisor& hypervisor, MachineConfig config);
+    // Restores a golden image (an instant clone): memory mapped copy-on-write from DIR/memory,
+    // vCPU, VM and device state from DIR/state. The clone starts paused-equivalent (created);
+    // start() resumes the guest exactly where the snapshot left it. SnapshotError/HvError.
+    Machine(Hypervisor& hypervisor, const std::filesystem::path& snapshot_dir,
+            std::function<void(std::span<const std::uint8_t>)> console_output);
     ~Machine();
     Machine(const Machine&) = delete;
     Machine& operator=(const Machine&) = delete;
@@ -70,6 +76,11 @@ public:
     // Blocks until the machine has stopped (or `timeout` passed: nullopt).
     std::optional<StopInfo> wait(std::optional<std::chrono::milliseconds> timeout = std::nullopt);
     RunState state() const;
+
+    // Writes a golden image of this VM to `dir` (created if needed): pauses the vCPUs, saves
+    // devices, vCPUs, VM state and memory, and resumes them if they were running. Files are
+    // written under temporary names and renamed, so a clone never maps a half-written image.
+    void snapshot(const std::filesystem::path& dir);
 
     Vm& vm() { return *vm_; }
     GuestMemory& memory() { return memory_; }
@@ -85,6 +96,11 @@ public:
     std::optional<std::chrono::steady_clock::time_point> first_exit_time() const;
 
 private:
+    Machine(Hypervisor& hypervisor, MachineSnapshot snapshot, const std::filesystem::path& dir,
+            std::function<void(std::span<const std::uint8_t>)> console_output);
+    void check_config() const;
+    void create_vm(Hypervisor& hypervisor);
+    void create_devices();
     void vcpu_loop(Vcpu& vcpu);
     bool handle_exit(Vcpu& vcpu, const VmExit& exit);  // false: the VM must stop
     void stop_from_vcpu(bool failure, const std::string& reason);
@@ -103,6 +119,7 @@ private:
     LoadedKernel kernel_;
     std::vector<std::unique_ptr<Vcpu>> vcpus_;
     std::vector<std::thread> threads_;
+    std::vector<std::uint32_t> saveable_msrs_;  // computed at the first snapshot
 
     mutable std::mutex mutex_;  // guards everything below
     std::condition_variable changed_;

@@ -34,6 +34,8 @@ public:
 
     // Adds the framebuffer region (dirty-logged) to guest memory and remembers where it lives.
     void attach(GuestMemory& memory);
+    // The same, with the pixels mapped copy-on-write from `offset` of a snapshot memory file.
+    void attach_file(GuestMemory& memory, const std::filesystem::path& file, std::uint64_t offset);
 
     std::uint32_t width() const { return state_.width; }
     std::uint32_t height() const { return state_.height; }

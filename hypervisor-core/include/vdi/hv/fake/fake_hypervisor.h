@@ -27,6 +27,7 @@ public:
     // request_exit() or a new script entry.
     VmExit run() override;
     void request_exit() override;
+    void complete_pending_exit() override {}
 
     void script(const ScriptedExit& exit);
     // Bytes the VMM returned for io_in/mmio_read exits, in order.
@@ -46,7 +47,19 @@ public:
     kvm_lapic_state get_lapic() override { return lapic_; }
     void set_lapic(const kvm_lapic_state& lapic) override { lapic_ = lapic; }
 
+    std::vector<kvm_cpuid_entry2> get_cpuid() override { return cpuid_; }
+    std::vector<std::uint8_t> get_xsave() override { return xsave_; }
+    void set_xsave(const std::vector<std::uint8_t>& xsave) override { xsave_ = xsave; }
+    kvm_xcrs get_xcrs() override { return xcrs_; }
+    void set_xcrs(const kvm_xcrs& xcrs) override { xcrs_ = xcrs; }
+    kvm_debugregs get_debugregs() override { return debugregs_; }
+    void set_debugregs(const kvm_debugregs& regs) override { debugregs_ = regs; }
+    kvm_vcpu_events get_vcpu_events() override { return events_; }
+    void set_vcpu_events(const kvm_vcpu_events& events) override { events_ = events; }
+    void kvmclock_ctrl() override { ++kvmclock_ctrl_calls_; }
+
     const std::vector<kvm_cpuid_entry2>& cpuid() const { return cpuid_; }
+    int kvmclock_ctrl_calls() const { return kvmclock_ctrl_calls_; }
 
 private:
     int index_;
@@ -64,6 +77,11 @@ private:
     kvm_lapic_state lapic_{};
     std::vector<kvm_cpuid_entry2> cpuid_;
     std::map<std::uint32_t, std::uint64_t> msrs_;
+    std::vector<std::uint8_t> xsave_ = std::vector<std::uint8_t>(4096, 0);
+    kvm_xcrs xcrs_{};
+    kvm_debugregs debugregs_{};
+    kvm_vcpu_events events_{};
+    int kvmclock_ctrl_calls_ = 0;
 };
 
 class FakeVm : public Vm {
@@ -77,6 +95,19 @@ public:
     void set_irq_line(std::uint32_t irq, bool level) override;
     std::vector<std::uint64_t> get_dirty_log(std::uint32_t slot, std::uint64_t size) override;
     std::vector<kvm_cpuid_entry2> supported_cpuid() override;
+    std::vector<std::uint32_t> msr_index_list() override { return {0x10, 0x174, 0x6e0, 0xc0000080}; }
+    std::size_t xsave_size() override { return 4096; }
+    kvm_pit_state2 get_pit2() override { return pit_state_; }
+    void set_pit2(const kvm_pit_state2& pit) override { pit_state_ = pit; }
+    kvm_clock_data get_clock() override { return clock_; }
+    void set_clock(const kvm_clock_data& clock) override { clock_ = clock; }
+    kvm_irqchip get_irqchip(std::uint32_t chip_id) override
+    {
+        kvm_irqchip chip = chips_[chip_id % 3];
+        chip.chip_id = chip_id;
+        return chip;
+    }
+    void set_irqchip(const kvm_irqchip& chip) override { chips_[chip.chip_id % 3] = chip; }
 
     // Test access.
     std::vector<MemoryRegionSpec> regions() const;
@@ -92,6 +123,9 @@ private:
     std::vector<std::pair<std::uint32_t, bool>> irq_events_;
     std::vector<FakeVcpu*> vcpus_;
     std::map<std::uint32_t, std::vector<std::uint64_t>> dirty_;
+    kvm_pit_state2 pit_state_{};
+    kvm_clock_data clock_{};
+    kvm_irqchip chips_[3]{};
 };
 
 class FakeHypervisor : public Hypervisor {
