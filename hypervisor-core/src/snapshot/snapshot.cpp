@@ -1,6 +1,7 @@
 // Encoding, decoding and validating the snapshot state file.
 #include "vdi/hv/snapshot/snapshot.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -65,7 +66,7 @@ Serial8250State get_serial(ByteReader& r)
     s.modem_control = r.get<std::uint8_t>();
     s.scratch = r.get<std::uint8_t>();
     s.fifo_control = r.get<std::uint8_t>();
-    s.thr_empty_pending = r.get<std::uint8_t>() != 0;
+    s.thr_empty_pending = r.get_bool();
     s.receive_fifo = r.get_bytes(max_fifo);
     return s;
 }
@@ -95,16 +96,17 @@ I8042State get_i8042(ByteReader& r)
     s.pending_command = r.get<std::uint8_t>();
     s.pending_keyboard = r.get<std::uint8_t>();
     s.pending_mouse = r.get<std::uint8_t>();
-    s.last_write_was_command = r.get<std::uint8_t>() != 0;
-    s.keyboard_scanning = r.get<std::uint8_t>() != 0;
-    s.mouse_reporting = r.get<std::uint8_t>() != 0;
+    s.last_write_was_command = r.get_bool();
+    s.keyboard_scanning = r.get_bool();
+    s.mouse_reporting = r.get_bool();
     s.mouse_sample_rate = r.get<std::uint8_t>();
     s.mouse_resolution = r.get<std::uint8_t>();
-    s.mouse_scaling_2to1 = r.get<std::uint8_t>() != 0;
+    s.mouse_scaling_2to1 = r.get_bool();
     s.mouse_buttons = r.get<std::uint8_t>();
     s.output = r.get_bytes(I8042::output_limit);
     const auto aux = r.get_bytes(I8042::output_limit);
-    if (aux.size() != s.output.size()) {
+    if (aux.size() != s.output.size() ||
+        std::any_of(aux.begin(), aux.end(), [](std::uint8_t flag) { return flag > 1; })) {
         throw SnapshotError("snapshot i8042 state is inconsistent (output bytes and their sources differ)");
     }
     s.output_is_aux.assign(aux.begin(), aux.end());
@@ -221,6 +223,9 @@ MachineSnapshot decode_snapshot(std::span<const std::uint8_t> bytes)
     const auto arch = header.get<std::uint32_t>();
     const auto length = header.get<std::uint64_t>();
     const auto crc = header.get<std::uint32_t>();
+    if (header.get<std::uint32_t>() != 0) {
+        throw SnapshotError("snapshot header's reserved field is not zero (written by a newer vdi-vmm?)");
+    }
     if (version != snapshot_format_version) {
         throw SnapshotError(fmt::format("snapshot format version {} is not supported by this vdi-vmm (it reads "
                                         "version {}); rebuild the golden image with this version",

@@ -42,8 +42,10 @@ public:
     {
         static_assert(std::is_trivially_copyable_v<T>);
         put(static_cast<std::uint32_t>(items.size()));
-        const auto* p = reinterpret_cast<const std::uint8_t*>(items.data());
-        bytes_.insert(bytes_.end(), p, p + items.size() * sizeof(T));
+        if (!items.empty()) {
+            const auto* p = reinterpret_cast<const std::uint8_t*>(items.data());
+            bytes_.insert(bytes_.end(), p, p + items.size() * sizeof(T));
+        }
     }
     // Starts a section: returns the position of its length field for end_section().
     std::size_t begin_section(std::uint32_t tag)
@@ -78,6 +80,14 @@ public:
         pos_ += sizeof(T);
         return value;
     }
+    bool get_bool()
+    {
+        const auto value = get<std::uint8_t>();
+        if (value > 1) {
+            throw SnapshotError(what_ + ": a flag holds " + std::to_string(value) + " (0 or 1 expected)");
+        }
+        return value == 1;
+    }
     std::vector<std::uint8_t> get_bytes(std::size_t limit)
     {
         const auto size = get<std::uint32_t>();
@@ -106,7 +116,9 @@ public:
         }
         need(static_cast<std::size_t>(count) * sizeof(T));
         std::vector<T> out(count);
-        std::memcpy(out.data(), data_.data() + pos_, count * sizeof(T));
+        if (count > 0) {
+            std::memcpy(out.data(), data_.data() + pos_, count * sizeof(T));
+        }
         pos_ += count * sizeof(T);
         return out;
     }
