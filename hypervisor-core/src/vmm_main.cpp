@@ -37,6 +37,7 @@ int main(int argc, char** argv)
     std::string kernel, initrd, cmdline = "console=ttyS0", serial = "-", control, fb = "1024x768", log_level = "warn";
     std::string golden_out, restore, identity;
     int ready_timeout_s = 300;
+    int notify_fd = -1;
     std::uint64_t memory_mib = 256;
     int vcpus = 1;
     app.add_flag("--probe", probe, "print the KVM API version and capabilities as JSON, then exit");
@@ -54,6 +55,8 @@ int main(int argc, char** argv)
                    "boot, wait for the guest's 'ready', write a golden image to this directory, exit");
     app.add_option("--ready-timeout", ready_timeout_s, "seconds --golden-out waits for 'ready'");
     app.add_option("--restore", restore, "instant-clone the golden image in this directory instead of booting");
+    app.add_option("--notify-fd", notify_fd,
+                   "write 'running' to this inherited file descriptor once the vCPUs run, then close it");
     app.add_option("--identity", identity,
                    R"(JSON {"host":..,"user":..} sent to the guest agent right after the restore)");
     CLI11_PARSE(app, argc, argv);
@@ -135,6 +138,10 @@ int main(int argc, char** argv)
             }
         }
         machine.start();
+        if (notify_fd >= 0) {
+            [[maybe_unused]] auto n = ::write(notify_fd, "running\n", 8);
+            ::close(notify_fd);
+        }
         if (!golden_out.empty()) {
             const auto ready_count = machine.agent().ready_count();
             if (!machine.agent().wait_ready(ready_count + 1, std::chrono::seconds(ready_timeout_s))) {

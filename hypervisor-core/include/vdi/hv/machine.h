@@ -94,12 +94,15 @@ public:
     const MachineConfig& config() const { return config_; }
     // When the first vCPU exit was seen (the guest has executed instructions); nullopt before.
     std::optional<std::chrono::steady_clock::time_point> first_exit_time() const;
+    // When start() let the vCPU threads go; nullopt before.
+    std::optional<std::chrono::steady_clock::time_point> start_time() const;
 
 private:
     Machine(Hypervisor& hypervisor, MachineSnapshot snapshot, const std::filesystem::path& dir,
             std::function<void(std::span<const std::uint8_t>)> console_output);
     void check_config() const;
     void create_vm(Hypervisor& hypervisor);
+    void register_memory_and_create_irqchip();
     void create_devices();
     void vcpu_loop(Vcpu& vcpu);
     bool handle_exit(Vcpu& vcpu, const VmExit& exit);  // false: the VM must stop
@@ -129,6 +132,7 @@ private:
     int vcpus_exited_ = 0;
     std::optional<StopInfo> stop_info_;
     std::optional<std::chrono::steady_clock::time_point> first_exit_;
+    std::optional<std::chrono::steady_clock::time_point> started_;
 };
 
 }  // namespace vdi::hv
