@@ -197,6 +197,7 @@ nlohmann::json ControlServer::Handler::handle(const nlohmann::json& request)
                     {"framebuffer", {{"width", fb.width()}, {"height", fb.height()}}},
                     {"kernel", machine_.kernel().format},
                     {"agent_ready", machine_.agent().ready_count()},
+                    {"identity_ready", machine_.agent().identity_ready()},
                     {"agent_version", machine_.agent().agent_version()}};
         }
         if (cmd == "pause") {

@@ -16,6 +16,7 @@
 #include "vdi/hv/kvm/kvm_hypervisor.h"
 #include "vdi/hv/kvm_probe.h"
 #include "vdi/hv/machine.h"
+#include "vdi/hv/sandbox.h"
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +39,7 @@ int main(int argc, char** argv)
     std::string golden_out, restore, identity;
     int ready_timeout_s = 300;
     int notify_fd = -1;
+    bool sandbox = false;
     std::uint64_t memory_mib = 256;
     int vcpus = 1;
     app.add_flag("--probe", probe, "print the KVM API version and capabilities as JSON, then exit");
@@ -55,6 +57,8 @@ int main(int argc, char** argv)
                    "boot, wait for the guest's 'ready', write a golden image to this directory, exit");
     app.add_option("--ready-timeout", ready_timeout_s, "seconds --golden-out waits for 'ready'");
     app.add_option("--restore", restore, "instant-clone the golden image in this directory instead of booting");
+    app.add_flag("--sandbox", sandbox,
+                 "once running: no new privileges, no capabilities, a seccomp allow-list of system calls");
     app.add_option("--notify-fd", notify_fd,
                    "write 'running' to this inherited file descriptor once the vCPUs run, then close it");
     app.add_option("--identity", identity,
@@ -138,6 +142,9 @@ int main(int argc, char** argv)
             }
         }
         machine.start();
+        if (sandbox) {
+            vdi::hv::enter_sandbox();
+        }
         if (notify_fd >= 0) {
             [[maybe_unused]] auto n = ::write(notify_fd, "running\n", 8);
             ::close(notify_fd);

@@ -28,6 +28,11 @@ void AgentChannel::send_identity(const GuestIdentity& identity)
     check_value("seed", identity.seed_hex);
     const std::string line = fmt::format("identity host={} user={} seed={} time_ms={}\n", identity.hostname,
                                          identity.user, identity.seed_hex, identity.time_ms);
+    {
+        std::lock_guard lock(mutex_);
+        identity_pending_ = true;
+        identity_ready_ = false;
+    }
     if (!uart_.push_input(std::span(reinterpret_cast<const std::uint8_t*>(line.data()), line.size()))) {
         throw HvError("the guest agent is not reading its channel (input queue full)");
     }
@@ -55,6 +60,12 @@ std::optional<std::chrono::steady_clock::time_point> AgentChannel::first_ready_t
 {
     std::lock_guard lock(mutex_);
     return first_ready_;
+}
+
+bool AgentChannel::identity_ready() const
+{
+    std::lock_guard lock(mutex_);
+    return identity_ready_;
 }
 
 int AgentChannel::agent_version() const
@@ -88,6 +99,10 @@ void AgentChannel::handle_line(const std::string& line)
     if (line == "ready") {
         std::lock_guard lock(mutex_);
         ++ready_count_;
+        if (identity_pending_) {
+            identity_pending_ = false;
+            identity_ready_ = true;
+        }
         if (!first_ready_) {
             first_ready_ = std::chrono::steady_clock::now();
         }

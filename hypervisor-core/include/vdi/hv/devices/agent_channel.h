@@ -50,6 +50,8 @@ public:
     // Waits until at least `count` ready lines arrived; false on timeout.
     bool wait_ready(std::uint64_t count, std::chrono::milliseconds timeout);
     std::uint64_t ready_count() const;
+    // True once a "ready" arrived after the last identity sent (the desktop took its identity).
+    bool identity_ready() const;
     // When the first "ready" arrived (steady clock); nullopt before.
     std::optional<std::chrono::steady_clock::time_point> first_ready_time() const;
     int agent_version() const;
@@ -66,6 +68,8 @@ private:
     std::condition_variable ready_changed_;
     std::string partial_line_;
     std::uint64_t ready_count_ = 0;
+    bool identity_pending_ = false;
+    bool identity_ready_ = false;
     std::optional<std::chrono::steady_clock::time_point> first_ready_;
     int agent_version_ = 0;
     std::function<void()> on_ready_;

@@ -1,0 +1,82 @@
+// vdi-hostd's core: registers this host, heartbeats, and reconciles the desktops placed on it
+// with the vdi-vmm processes that run them.
+//
+// For each desktop on this host whose desired state is `running` at generation G, exactly one
+// VMM runs a clone of the pool's golden image made for G; for every other desktop none runs.
+// The agent wakes on NOTIFY vdi_desktops, on a VMM exiting, and every `resync` interval. It
+// records what it sees (actual state and generation, VMM pid, errors, guest readiness) through
+// the fenced DesktopRepository calls, so a report about an old generation changes nothing.
+// A VMM that dies is reported `failed` with the reason and is not restarted at the same
+// generation (a refresh, i.e. a new generation, replaces it). VMMs outlive the agent; a new
+// agent adopts them from their records.
+//
+// Threads: run() on one thread; request_stop() from any. The heartbeat has its own thread and
+// connection. Errors: vdi::Error (exceptions) for set-up; reconcile errors are logged and the
+// loop goes on (a PostgreSQL restart is survived by reconnecting).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <pqxx/connection>
+
+#include "vdi/hv/hostd/vmm_process.h"
+
+namespace vdi::hv {
+
+struct HostAgentConfig {
+    std::string dsn;
+    std::string name;             // host name in the hosts table
+    std::string address;          // where thin clients reach this host's display servers
+    int vcpus_total = 0;          // 0: this machine's
+    std::int64_t memory_mib_total = 0;
+    int max_concurrent_ops = 4;
+    std::filesystem::path state_dir;     // VMM sockets, records and logs
+    std::filesystem::path vmm_binary;
+    bool sandbox_vmms = true;
+    std::chrono::milliseconds heartbeat{2000};
+    std::chrono::milliseconds resync{5000};
+    std::chrono::milliseconds vmm_start_timeout{30000};
+};
+
+class HostAgent {
+public:
+    explicit HostAgent(HostAgentConfig config);
+    ~HostAgent();
+    HostAgent(const HostAgent&) = delete;
+    HostAgent& operator=(const HostAgent&) = delete;
+
+    // Registers the host, adopts surviving VMMs, then reconciles until request_stop(). VMMs are
+    // left running when it returns.
+    void run();
+    void request_stop();
+    std::int64_t host_id() const { return host_id_; }
+
+private:
+    void connect();
+    void adopt_survivors();
+    void reconcile();
+    void reap_exited();
+    void heartbeat_loop();
+    bool wait_for_work(std::chrono::milliseconds timeout);
+
+    HostAgentConfig config_;
+    std::unique_ptr<pqxx::connection> db_;
+    std::int64_t host_id_ = 0;
+    std::map<std::int64_t, std::unique_ptr<VmmProcess>> vmms_;  // by desktop id
+    std::set<std::pair<std::int64_t, std::int64_t>> failed_;    // (desktop, generation) not to retry
+    std::set<std::int64_t> awaiting_ready_;                     // desktops whose guest has not said ready
+    std::atomic<bool> stop_{false};
+    int wake_pipe_[2] = {-1, -1};
+    std::thread heartbeat_;
+};
+
+}  // namespace vdi::hv

@@ -1,0 +1,74 @@
+// One vdi-vmm process as the host agent sees it: started (in its own session, so it outlives
+// an agent restart) or adopted from a record file, watched through a pidfd, stopped on request.
+//
+// Records: STATE_DIR/desktop-ID.json {"desktop","generation","pid","socket","image"}; the VMM's
+// stdout/stderr go to STATE_DIR/desktop-ID.log. Errors: HvError. Threads: the agent's thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace vdi::hv {
+
+struct VmmLaunch {
+    std::filesystem::path vmm_binary;
+    std::filesystem::path image_dir;
+    std::filesystem::path state_dir;
+    std::int64_t desktop_id = 0;
+    std::int64_t generation = 0;
+    nlohmann::json identity;      // {"host":..,"user":..}
+    bool sandbox = true;          // --sandbox: no capabilities, seccomp filter, filesystem limits
+};
+
+class VmmProcess {
+public:
+    // Spawns the VMM and waits (up to `timeout`) until its vCPUs run. HvError with the VMM's
+    // last log line when it fails to start.
+    static std::unique_ptr<VmmProcess> start(const VmmLaunch& launch, std::chrono::milliseconds timeout);
+    // Adopts the VMM a record file describes, if that process is alive, is a vdi-vmm, and answers
+    // on its control socket; nullopt otherwise (the record is removed).
+    static std::unique_ptr<VmmProcess> adopt(const std::filesystem::path& record);
+    ~VmmProcess();
+    VmmProcess(const VmmProcess&) = delete;
+    VmmProcess& operator=(const VmmProcess&) = delete;
+
+    std::int64_t desktop_id() const { return desktop_id_; }
+    std::int64_t generation() const { return generation_; }
+    int pid() const { return pid_; }
+    int pidfd() const { return pidfd_; }
+    const std::filesystem::path& socket() const { return socket_; }
+    bool adopted() const { return adopted_; }
+
+    // One control request; nullopt when the VMM does not answer.
+    std::optional<nlohmann::json> request(const nlohmann::json& request) const;
+    // Non-blocking: has the process exited? Then `exit_reason()` says how.
+    bool exited();
+    const std::string& exit_reason() const { return exit_reason_; }
+    // SIGTERM, then SIGKILL after `grace`; removes the record and the log.
+    void stop(std::chrono::milliseconds grace);
+
+private:
+    VmmProcess() = default;
+    void write_record() const;
+    std::string last_log_line() const;
+
+    std::int64_t desktop_id_ = 0;
+    std::int64_t generation_ = 0;
+    int pid_ = -1;
+    int pidfd_ = -1;
+    bool adopted_ = false;
+    bool exited_ = false;
+    std::string exit_reason_;
+    std::filesystem::path socket_;
+    std::filesystem::path record_;
+    std::filesystem::path log_;
+    std::filesystem::path image_;
+};
+
+}  // namespace vdi::hv

@@ -1,0 +1,341 @@
+// The host agent's registration, heartbeat and reconcile loop.
+#include "vdi/hv/hostd/host_agent.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include "vdi/common/db/database.h"
+#include "vdi/common/db/desktop_repository.h"
+#include "vdi/common/db/host_repository.h"
+#include "vdi/common/db/image_repository.h"
+#include "vdi/common/db/user_repository.h"
+#include "vdi/common/logging.h"
+
+namespace vdi::hv {
+namespace {
+
+class Listener : public pqxx::notification_receiver {
+public:
+    Listener(pqxx::connection_base& c, std::atomic<int>& counter)
+        : pqxx::notification_receiver(c, "vdi_desktops"), counter_(counter)
+    {
+    }
+    void operator()(const std::string&, int) override { ++counter_; }
+
+private:
+    std::atomic<int>& counter_;
+};
+
+std::atomic<int> notifications{0};
+std::unique_ptr<Listener> listener;
+
+}  // namespace
+
+HostAgent::HostAgent(HostAgentConfig config) : config_(std::move(config))
+{
+    if (config_.vcpus_total <= 0) {
+        config_.vcpus_total = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+    }
+    if (config_.memory_mib_total <= 0) {
+        config_.memory_mib_total =
+            static_cast<std::int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGE_SIZE) / (1 << 20);
+    }
+    std::filesystem::create_directories(config_.state_dir);
+    if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
+        throw Error("cannot create the host agent's wake-up pipe");
+    }
+}
+
+HostAgent::~HostAgent()
+{
+    request_stop();
+    if (heartbeat_.joinable()) {
+        heartbeat_.join();
+    }
+    listener.reset();
+    ::close(wake_pipe_[0]);
+    ::close(wake_pipe_[1]);
+}
+
+void HostAgent::request_stop()
+{
+    stop_ = true;
+    [[maybe_unused]] auto n = ::write(wake_pipe_[1], "x", 1);
+}
+
+void HostAgent::connect()
+{
+    listener.reset();
+    db_ = db::connect(config_.dsn, "vdi-hostd@" + config_.name);
+    listener = std::make_unique<Listener>(*db_, notifications);
+}
+
+void HostAgent::adopt_survivors()
+{
+    auto log = logger("hostd");
+    for (const auto& entry : std::filesystem::directory_iterator(config_.state_dir)) {
+        if (entry.path().extension() != ".json" || entry.path().filename().string().rfind("desktop-", 0) != 0) {
+            continue;
+        }
+        if (auto vmm = VmmProcess::adopt(entry.path())) {
+            log->info("adopted running VMM desktop={} generation={} pid={}", vmm->desktop_id(), vmm->generation(),
+                      vmm->pid());
+            const auto id = vmm->desktop_id();
+            vmms_[id] = std::move(vmm);
+        } else {
+            log->info("dropped stale VMM record file={}", entry.path().filename().string());
+        }
+    }
+}
+
+void HostAgent::run()
+{
+    auto log = logger("hostd");
+    connect();
+    host_id_ = db::in_transaction(*db_, "register the host", [&](pqxx::work& tx) {
+        return db::HostRepository(tx)
+            .register_host({config_.name, config_.address, config_.vcpus_total, config_.memory_mib_total,
+                            config_.max_concurrent_ops, "0.1.0"})
+            .id;
+    });
+    log->info("registered host={} id={} vcpus={} memory_mib={}", config_.name, host_id_, config_.vcpus_total,
+              config_.memory_mib_total);
+    adopt_survivors();
+    heartbeat_ = std::thread([this] { heartbeat_loop(); });
+
+    auto next_resync = std::chrono::steady_clock::now();
+    while (!stop_) {
+        try {
+            if (!db_ || !db_->is_open()) {
+                connect();
+            }
+            reap_exited();
+            reconcile();
+        } catch (const std::exception& e) {
+            log->error("reconcile failed, retrying: {}", e.what());
+            db_.reset();
+            listener.reset();
+        }
+        next_resync = std::chrono::steady_clock::now() + config_.resync;
+        // poll quickly while guests are coming up, otherwise sleep until woken or the resync
+        const auto wait = awaiting_ready_.empty() ? config_.resync : std::chrono::milliseconds(50);
+        wait_for_work(std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         next_resync - std::chrono::steady_clock::now())));
+    }
+    log->info("stopping; {} VMMs keep running", vmms_.size());
+}
+
+bool HostAgent::wait_for_work(std::chrono::milliseconds timeout)
+{
+    std::vector<pollfd> fds;
+    fds.push_back({wake_pipe_[0], POLLIN, 0});
+    if (db_) {
+        fds.push_back({db_->sock(), POLLIN, 0});
+    }
+    for (const auto& [id, vmm] : vmms_) {
+        if (vmm->pidfd() >= 0) {
+            fds.push_back({vmm->pidfd(), POLLIN, 0});
+        }
+    }
+    const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long>(0, timeout.count())));
+    char drain[64];
+    while (::read(wake_pipe_[0], drain, sizeof drain) > 0) {
+    }
+    if (db_) {
+        try {
+            db_->get_notifs();
+        } catch (const std::exception&) {
+            db_.reset();
+        }
+    }
+    return ready > 0;
+}
+
+void HostAgent::reap_exited()
+{
+    auto log = logger("hostd");
+    for (auto it = vmms_.begin(); it != vmms_.end();) {
+        VmmProcess& vmm = *it->second;
+        if (!vmm.exited()) {
+            ++it;
+            continue;
+        }
+        const std::string reason = vmm.exit_reason();
+        log->error("VMM died desktop={} generation={} pid={} reason=\"{}\"", vmm.desktop_id(), vmm.generation(),
+                   vmm.pid(), reason);
+        db::in_transaction(*db_, "report a failed VMM", [&](pqxx::work& tx) {
+            db::ActualReport report;
+            report.generation = vmm.generation();
+            report.state = db::DesktopActualState::failed;
+            report.error = reason;
+            db::DesktopRepository(tx).report_actual(vmm.desktop_id(), report);
+        });
+        failed_.insert({vmm.desktop_id(), vmm.generation()});
+        awaiting_ready_.erase(vmm.desktop_id());
+        vmm.stop(std::chrono::milliseconds(0));  // removes the record
+        it = vmms_.erase(it);
+    }
+}
+
+void HostAgent::reconcile()
+{
+    auto log = logger("hostd");
+    const auto desktops = db::in_transaction(*db_, "list this host's desktops", [&](pqxx::work& tx) {
+        return db::DesktopRepository(tx).list_by_host(host_id_);
+    });
+    std::set<std::int64_t> placed;
+    for (const auto& d : desktops) {
+        placed.insert(d.id);
+        auto found = vmms_.find(d.id);
+        const bool want = d.desired_state == db::DesktopDesiredState::running;
+
+        if (found != vmms_.end() && (!want || found->second->generation() != d.generation)) {
+            log->info("stopping VMM desktop={} generation={} (desired {} at generation {})", d.id,
+                      found->second->generation(), db::to_string(d.desired_state), d.generation);
+            found->second->stop(std::chrono::milliseconds(3000));
+            vmms_.erase(found);
+            awaiting_ready_.erase(d.id);
+            found = vmms_.end();
+        }
+        if (!want) {
+            if (d.actual_state != db::DesktopActualState::stopped && d.actual_state != db::DesktopActualState::failed) {
+                db::in_transaction(*db_, "report a stopped desktop", [&](pqxx::work& tx) {
+                    db::ActualReport report;
+                    report.generation = d.generation;
+                    report.state = db::DesktopActualState::stopped;
+                    db::DesktopRepository(tx).report_actual(d.id, report);
+                });
+            }
+            continue;
+        }
+        if (found != vmms_.end()) {
+            VmmProcess& vmm = *found->second;
+            if (d.actual_state != db::DesktopActualState::running || d.actual_generation != d.generation ||
+                d.vmm_pid != vmm.pid()) {
+                // an adopted VMM, or a report that did not land: say again what runs
+                db::in_transaction(*db_, "report a running desktop", [&](pqxx::work& tx) {
+                    db::ActualReport report;
+                    report.generation = d.generation;
+                    report.state = db::DesktopActualState::running;
+                    report.vmm_pid = vmm.pid();
+                    db::DesktopRepository(tx).report_actual(d.id, report);
+                });
+            }
+            if (d.ready_generation != d.generation) {
+                const auto status = vmm.request({{"cmd", "status"}});
+                if (status && status->value("identity_ready", false)) {
+                    db::in_transaction(*db_, "mark the guest ready", [&](pqxx::work& tx) {
+                        db::DesktopRepository(tx).mark_guest_ready(d.id, d.generation);
+                    });
+                    awaiting_ready_.erase(d.id);
+                    log->info("desktop ready desktop={} generation={}", d.id, d.generation);
+                } else {
+                    awaiting_ready_.insert(d.id);
+                }
+            } else {
+                awaiting_ready_.erase(d.id);
+            }
+            continue;
+        }
+        if (failed_.count({d.id, d.generation})) {
+            continue;  // failed at this generation: a refresh (new generation) replaces it
+        }
+
+        // start a clone for generation G
+        const auto details = db::in_transaction(*db_, "read the desktop's image", [&](pqxx::work& tx) {
+            db::ActualReport report;
+            report.generation = d.generation;
+            report.state = db::DesktopActualState::starting;
+            db::DesktopRepository(tx).report_actual(d.id, report);
+            const auto image = db::ImageRepository(tx).find(d.golden_image_id);
+            std::string user = "unassigned";
+            const auto user_id = d.owner_user_id ? d.owner_user_id : d.assigned_user_id;
+            if (user_id) {
+                if (const auto u = db::UserRepository(tx).find(*user_id)) {
+                    user = u->username;
+                }
+            }
+            return std::make_pair(image, user);
+        });
+        VmmLaunch launch;
+        launch.vmm_binary = config_.vmm_binary;
+        launch.state_dir = config_.state_dir;
+        launch.desktop_id = d.id;
+        launch.generation = d.generation;
+        launch.identity = {{"host", d.name}, {"user", details.second}};
+        launch.sandbox = config_.sandbox_vmms;
+        std::string error;
+        if (!details.first) {
+            error = fmt::format("golden image {} does not exist", d.golden_image_id);
+        } else {
+            launch.image_dir = std::filesystem::path(details.first->state_path).parent_path();
+            try {
+                auto vmm = VmmProcess::start(launch, config_.vmm_start_timeout);
+                log->info("started VMM desktop={} generation={} pid={}", d.id, d.generation, vmm->pid());
+                const int pid = vmm->pid();
+                vmms_[d.id] = std::move(vmm);
+                awaiting_ready_.insert(d.id);
+                db::in_transaction(*db_, "report a running desktop", [&](pqxx::work& tx) {
+                    db::ActualReport report;
+                    report.generation = d.generation;
+                    report.state = db::DesktopActualState::running;
+                    report.vmm_pid = pid;
+                    db::DesktopRepository(tx).report_actual(d.id, report);
+                });
+            } catch (const std::exception& e) {
+                error = e.what();
+            }
+        }
+        if (!error.empty()) {
+            log->error("desktop={} generation={} could not start: {}", d.id, d.generation, error);
+            failed_.insert({d.id, d.generation});
+            db::in_transaction(*db_, "report a failed desktop", [&](pqxx::work& tx) {
+                db::ActualReport report;
+                report.generation = d.generation;
+                report.state = db::DesktopActualState::failed;
+                report.error = error;
+                db::DesktopRepository(tx).report_actual(d.id, report);
+            });
+        }
+    }
+    // VMMs of desktops no longer placed here
+    for (auto it = vmms_.begin(); it != vmms_.end();) {
+        if (placed.count(it->first)) {
+            ++it;
+            continue;
+        }
+        log->info("stopping VMM of a desktop no longer on this host desktop={}", it->first);
+        it->second->stop(std::chrono::milliseconds(3000));
+        awaiting_ready_.erase(it->first);
+        it = vmms_.erase(it);
+    }
+}
+
+void HostAgent::heartbeat_loop()
+{
+    auto log = logger("hostd");
+    std::unique_ptr<pqxx::connection> connection;
+    while (!stop_) {
+        try {
+            if (!connection || !connection->is_open()) {
+                connection = db::connect(config_.dsn, "vdi-hostd-heartbeat@" + config_.name);
+            }
+            db::in_transaction(*connection, "heartbeat", [&](pqxx::work& tx) {
+                db::HostRepository(tx).heartbeat(host_id_);
+            });
+        } catch (const std::exception& e) {
+            log->warn("heartbeat failed: {}", e.what());
+            connection.reset();
+        }
+        const auto until = std::chrono::steady_clock::now() + config_.heartbeat;
+        while (!stop_ && std::chrono::steady_clock::now() < until) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+}
+
+}  // namespace vdi::hv
