@@ -3,8 +3,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/landlock.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -32,6 +35,9 @@ constexpr int allowed_syscalls[] = {
     SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(getrandom), SCMP_SYS(sched_yield),
     SCMP_SYS(sched_getaffinity), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(fcntl), SCMP_SYS(pipe2),
     SCMP_SYS(restart_syscall), SCMP_SYS(getcwd), SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
+    // the control socket and the threads start after the sandbox is entered
+    SCMP_SYS(socket), SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(getsockname), SCMP_SYS(umask), SCMP_SYS(clone),
+    SCMP_SYS(clone3), SCMP_SYS(set_tid_address),
 };
 
 [[noreturn]] void fail(const std::string& what, int err)
@@ -39,9 +45,71 @@ constexpr int allowed_syscalls[] = {
     throw HvError(fmt::format("cannot enter the VMM sandbox: {}: {}", what, std::strerror(err)));
 }
 
+// Landlock: everything the running kernel can restrict is restricted, except beneath the
+// allowed paths. Returns the ABI version in force, 0 when Landlock is unavailable.
+int restrict_filesystem(const SandboxPaths& paths)
+{
+    const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    if (abi < 1) {
+        return 0;
+    }
+    std::uint64_t handled = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |
+                            LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR |
+                            LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |
+                            LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+                            LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+                            LANDLOCK_ACCESS_FS_MAKE_SYM;
+    if (abi >= 2) {
+        handled |= 1ULL << 13;  // LANDLOCK_ACCESS_FS_REFER
+    }
+    if (abi >= 3) {
+        handled |= 1ULL << 14;  // LANDLOCK_ACCESS_FS_TRUNCATE
+    }
+    landlock_ruleset_attr ruleset{};
+    ruleset.handled_access_fs = handled;
+    const int ruleset_fd = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &ruleset, sizeof ruleset, 0));
+    if (ruleset_fd < 0) {
+        fail("landlock_create_ruleset", errno);
+    }
+    const std::uint64_t read_only = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+    auto allow = [&](const std::filesystem::path& path, std::uint64_t access) {
+        landlock_path_beneath_attr rule{};
+        rule.parent_fd = ::open(path.c_str(), O_PATH | O_CLOEXEC);
+        if (rule.parent_fd < 0) {
+            fail("open " + path.string(), errno);
+        }
+        // regular files only take file rights
+        struct stat st {};
+        ::fstat(rule.parent_fd, &st);
+        rule.allowed_access = S_ISDIR(st.st_mode) ? access
+                                                  : access & (LANDLOCK_ACCESS_FS_READ_FILE |
+                                                              LANDLOCK_ACCESS_FS_WRITE_FILE | (1ULL << 14));
+        const long rc = ::syscall(SYS_landlock_add_rule, ruleset_fd, LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
+        const int err = errno;
+        ::close(rule.parent_fd);
+        if (rc != 0) {
+            fail("landlock_add_rule " + path.string(), err);
+        }
+    };
+    for (const auto& path : paths.read_write) {
+        allow(path, handled & ~LANDLOCK_ACCESS_FS_EXECUTE);
+    }
+    for (const auto& path : paths.read_only) {
+        allow(path, read_only);
+    }
+    allow("/dev/null", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE);
+    if (::syscall(SYS_landlock_restrict_self, ruleset_fd, 0) != 0) {
+        const int err = errno;
+        ::close(ruleset_fd);
+        fail("landlock_restrict_self", err);
+    }
+    ::close(ruleset_fd);
+    return static_cast<int>(abi);
+}
+
 }  // namespace
 
-void enter_sandbox()
+SandboxReport enter_sandbox(const SandboxPaths& paths)
 {
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
         fail("PR_SET_NO_NEW_PRIVS", errno);
@@ -53,6 +121,12 @@ void enter_sandbox()
             fail("PR_CAPBSET_DROP", errno);
         }
     }
+    SandboxReport report;
+    // Landlock binds this thread and the threads it creates later: callers sandbox before any
+    // other thread exists
+    report.landlock_abi = restrict_filesystem(paths);
+    report.landlock = report.landlock_abi > 0;
+
     __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
     __user_cap_data_struct data[2] = {};
     if (::syscall(SYS_capset, &header, data) != 0) {
@@ -72,13 +146,14 @@ void enter_sandbox()
             fail("seccomp_rule_add", -rc);
         }
     }
-    // the vCPU and control threads already run: filter them too
+    // should another thread exist already, filter it too
     seccomp_attr_set(filter, SCMP_FLTATR_CTL_TSYNC, 1);
     const int rc = seccomp_load(filter);
     seccomp_release(filter);
     if (rc != 0) {
         fail("seccomp_load", -rc);
     }
+    return report;
 }
 
 }  // namespace vdi::hv

@@ -129,10 +129,6 @@ int main(int argc, char** argv)
             restore.empty() ? std::make_unique<vdi::hv::Machine>(hypervisor, config)
                             : std::make_unique<vdi::hv::Machine>(hypervisor, restore, config.console_output);
         vdi::hv::Machine& machine = *machine_owner;
-        std::optional<vdi::hv::ControlServer> control_server;
-        if (!control.empty()) {
-            control_server.emplace(machine, control);
-        }
         if (identity_request) {
             // queued before the vCPUs run: the clone's agent reads it as soon as it resumes
             vdi::hv::ControlServer::Handler handler(machine);
@@ -141,10 +137,24 @@ int main(int argc, char** argv)
                 return fail("--identity: " + response["error"].get<std::string>());
             }
         }
-        machine.start();
         if (sandbox) {
-            vdi::hv::enter_sandbox();
+            vdi::hv::SandboxPaths paths;
+            if (!control.empty()) {
+                paths.read_write.push_back(std::filesystem::absolute(control).parent_path());
+            }
+            if (!restore.empty()) {
+                paths.read_only.push_back(std::filesystem::absolute(restore));
+            }
+            const auto report = vdi::hv::enter_sandbox(paths);
+            if (!report.landlock) {
+                spdlog::warn("vmm.sandbox the kernel has no Landlock: file access is not confined");
+            }
         }
+        std::optional<vdi::hv::ControlServer> control_server;
+        if (!control.empty()) {
+            control_server.emplace(machine, control);
+        }
+        machine.start();
         if (notify_fd >= 0) {
             [[maybe_unused]] auto n = ::write(notify_fd, "running\n", 8);
             ::close(notify_fd);

@@ -195,3 +195,41 @@ TEST_CASE("vdi-vmm --golden-out writes an image, --restore clones it with an ide
     fs::remove_all(dir);
     fs::remove_all(again);
 }
+
+TEST_CASE("vdi-vmm --sandbox: no capabilities, seccomp, and files only in its own directory", "[kvm][sandbox]")
+{
+    const auto image = scratch("sandbox-image");
+    REQUIRE(run_process({VDI_VMM, "--kernel", VDI_DEMO_GUEST, "--memory", "64", "--serial", "/dev/null",
+                         "--golden-out", image.string()},
+                        "", 120s)
+                .exit_code == 0);
+    const auto own = scratch("sandbox-own");
+    const auto other = scratch("sandbox-other");
+    fs::create_directories(own);
+    fs::create_directories(other);
+    { std::ofstream(other / "secret") << "another clone's file\n"; }
+    const auto socket_path = own / "control.sock";
+    ChildProcess vmm({VDI_VMM, "--restore", image.string(), "--serial", "/dev/null", "--control",
+                      socket_path.string(), "--sandbox", "--identity", R"({"host":"sb","user":"eve"})"});
+    REQUIRE(wait_until([&] { return vdi::test::unix_request(socket_path.string(), R"({"cmd":"status"})").has_value(); }, 30s));
+    const auto status = read_text_file("/proc/" + std::to_string(vmm.pid()) + "/status");
+    CHECK_THAT(status, Catch::Contains("Seccomp:\t2") && Catch::Contains("NoNewPrivs:\t1") &&
+                           Catch::Contains("CapEff:\t0000000000000000") && Catch::Contains("CapBnd:\t0000000000000000"));
+    // everything a desktop needs still works
+    REQUIRE(wait_until([&] { return control(socket_path, R"({"cmd":"status"})")["identity_ready"] == true; }, 30s));
+    CHECK(control(socket_path, R"({"cmd":"type","text":"ok"})")["ok"] == true);
+    CHECK(control(socket_path, R"({"cmd":"pause"})")["ok"] == true);
+    CHECK(control(socket_path, R"({"cmd":"resume"})")["ok"] == true);
+    CHECK(control(socket_path, R"({"cmd":"screenshot"})")["ok"] == true);
+    CHECK(control(socket_path, R"({"cmd":"snapshot","dir":")" + (own / "snap").string() + R"("})")["ok"] == true);
+    // outside its own directory: nothing
+    CHECK(control(socket_path, R"({"cmd":"snapshot","dir":")" + (other / "snap").string() + R"("})")["ok"] == false);
+    CHECK(control(socket_path, R"({"cmd":"screenshot","path":")" + (other / "x.png").string() + R"("})")["ok"] == false);
+    CHECK(control(socket_path, R"({"cmd":"screenshot","path":")" + (image / "x.png").string() + R"("})")["ok"] == false);
+    CHECK_FALSE(fs::exists(other / "snap"));
+    control(socket_path, R"({"cmd":"stop"})");
+    CHECK(vmm.wait(30s) == 0);
+    fs::remove_all(image);
+    fs::remove_all(own);
+    fs::remove_all(other);
+}

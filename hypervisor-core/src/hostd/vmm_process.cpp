@@ -38,14 +38,17 @@ std::string signal_name(int sig)
 
 std::unique_ptr<VmmProcess> VmmProcess::start(const VmmLaunch& launch, std::chrono::milliseconds timeout)
 {
-    std::filesystem::create_directories(launch.state_dir);
     auto vmm = std::unique_ptr<VmmProcess>(new VmmProcess());
     vmm->desktop_id_ = launch.desktop_id;
     vmm->generation_ = launch.generation;
     const std::string stem = "desktop-" + std::to_string(launch.desktop_id);
-    vmm->socket_ = launch.state_dir / (stem + ".sock");
+    // each VMM gets a directory of its own: the sandbox confines it there
+    vmm->dir_ = launch.state_dir / stem;
+    std::filesystem::create_directories(vmm->dir_);
+    std::filesystem::permissions(vmm->dir_, std::filesystem::perms::owner_all);
+    vmm->socket_ = vmm->dir_ / "control.sock";
     vmm->record_ = launch.state_dir / (stem + ".json");
-    vmm->log_ = launch.state_dir / (stem + ".log");
+    vmm->log_ = vmm->dir_ / "vmm.log";
     vmm->image_ = launch.image_dir;
 
     int notify[2];
@@ -119,7 +122,8 @@ std::unique_ptr<VmmProcess> VmmProcess::adopt(const std::filesystem::path& recor
     vmm->socket_ = data.value("socket", std::string());
     vmm->image_ = data.value("image", std::string());
     vmm->record_ = record;
-    vmm->log_ = record.parent_path() / (record.stem().string() + ".log");
+    vmm->dir_ = record.parent_path() / record.stem();
+    vmm->log_ = vmm->dir_ / "vmm.log";
     vmm->adopted_ = true;
     // is that pid still this VMM? (pids are reused)
     std::ifstream cmdline("/proc/" + std::to_string(vmm->pid_) + "/cmdline");
@@ -249,7 +253,9 @@ void VmmProcess::stop(std::chrono::milliseconds grace)
     }
     std::error_code ec;
     std::filesystem::remove(record_, ec);
-    std::filesystem::remove(log_, ec);
+    if (!dir_.empty()) {
+        std::filesystem::remove_all(dir_, ec);
+    }
 }
 
 }  // namespace vdi::hv

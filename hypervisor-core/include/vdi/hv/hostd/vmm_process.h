@@ -1,8 +1,9 @@
 // One vdi-vmm process as the host agent sees it: started (in its own session, so it outlives
 // an agent restart) or adopted from a record file, watched through a pidfd, stopped on request.
 //
-// Records: STATE_DIR/desktop-ID.json {"desktop","generation","pid","socket","image"}; the VMM's
-// stdout/stderr go to STATE_DIR/desktop-ID.log. Errors: HvError. Threads: the agent's thread.
+// Layout: STATE_DIR/desktop-ID.json is the agent's record {"desktop","generation","pid","socket",
+// "image"}; STATE_DIR/desktop-ID/ is the VMM's own directory (control.sock, vmm.log), the only
+// place its sandbox lets it write. Errors: HvError. Threads: the agent's thread.
 #pragma once
 
 #include <chrono>
@@ -65,6 +66,7 @@ private:
     bool adopted_ = false;
     bool exited_ = false;
     std::string exit_reason_;
+    std::filesystem::path dir_;
     std::filesystem::path socket_;
     std::filesystem::path record_;
     std::filesystem::path log_;
