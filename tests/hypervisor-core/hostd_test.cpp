@@ -178,3 +178,73 @@ TEST_CASE("vdi-hostd runs 20 desktops, reports a killed VMM, refreshes, stops, a
     agent->signal(SIGTERM);
     CHECK(agent->wait(30s) == 0);
 }
+
+TEST_CASE("vdi-hostd survives a PostgreSQL restart: it reconnects, heartbeats and reconciles again",
+          "[kvm][hostd][postgres-restart]")
+{
+    // a private cluster: restarting the shared one would disturb the other tests
+    const fs::path dir = fs::temp_directory_path() / ("vdi-hostd-pgr-" + std::to_string(::getpid()));
+    const fs::path pg_root = dir / "pg";
+    const fs::path state_dir = dir / "state";
+    Cleanup cleanup{state_dir.string(), dir};
+    struct ClusterGuard {
+        fs::path root;
+        ~ClusterGuard() { vdi::test::run_process({PG_CLUSTER, "destroy", root.string()}); }
+    } guard{pg_root};
+    const auto started = vdi::test::run_process({PG_CLUSTER, "start", pg_root.string(), "--throwaway"}, "", 120s);
+    REQUIRE(started.exit_code == 0);
+    std::string clean_dsn = read_text_file((pg_root / "db.dsn").string());
+    clean_dsn = clean_dsn.substr(0, clean_dsn.find('\n'));
+    REQUIRE(vdi::test::run_process({VDICTL_FOR_TESTS, "--dsn", clean_dsn, "migrate"}).exit_code == 0);
+
+    const fs::path image_dir = dir / "image";
+    REQUIRE(vdi::test::run_process({VDI_VMM, "--kernel", VDI_DEMO_GUEST, "--memory", "64", "--serial", "/dev/null",
+                                    "--golden-out", image_dir.string()},
+                                   "", 120s)
+                .exit_code == 0);
+    const std::string host_name = "pg-restart-" + std::to_string(::getpid());
+    ChildProcess agent({VDI_HOSTD, "--dsn", clean_dsn, "--name", host_name, "--state-dir", state_dir.string(),
+                        "--heartbeat-ms", "300", "--resync-ms", "500", "--vmm", VDI_VMM},
+                       (dir / "hostd.log").string());
+
+    auto connection = connect(clean_dsn, "test");
+    const auto tx = [&](auto fn) { return in_transaction(*connection, "test step", fn, 1); };
+    std::optional<Host> host;
+    REQUIRE(wait_until([&] { return (host = tx([&](pqxx::work& t) { return HostRepository(t).find_by_name(host_name); })).has_value(); }, 30s));
+    Id image_id = 0, pool_id = 0;
+    tx([&](pqxx::work& t) {
+        NewGoldenImage image;
+        image.name = "demo";
+        image.state_path = (image_dir / "state").string();
+        image.memory_path = (image_dir / "memory").string();
+        image.memory_mib = 64;
+        image.state = ImageState::ready;
+        image_id = ImageRepository(t).create(image).id;
+        pool_id = vdi::test::make_pool(t, image_id).id;
+        DesktopRepository(t).create({pool_id, "before", image_id, host->id});
+    });
+    const auto ready = [&] { return tx([&](pqxx::work& t) { return DesktopRepository(t).counts(pool_id).ready; }); };
+    REQUIRE(wait_until([&] { return ready() == 1; }, 60s));
+
+    // restart PostgreSQL under the agent (same port, same data)
+    connection.reset();
+    REQUIRE(vdi::test::run_process({PG_CLUSTER, "stop", pg_root.string()}, "", 60s).exit_code == 0);
+    REQUIRE(vdi::test::run_process({PG_CLUSTER, "start", pg_root.string()}, "", 60s).exit_code == 0);
+    REQUIRE(read_text_file((pg_root / "db.dsn").string()).find(clean_dsn) == 0);
+    connection = connect(clean_dsn, "test");
+
+    // a desktop placed after the restart is started: the agent reconnected and listens again
+    tx([&](pqxx::work& t) { DesktopRepository(t).create({pool_id, "after", image_id, host->id}); });
+    INFO(read_text_file((dir / "hostd.log").string()));
+    CHECK(wait_until([&] { return ready() == 2; }, 60s));
+    CHECK_THAT(read_text_file((dir / "hostd.log").string()), Catch::Contains("reconnected to the database"));
+    const auto beat = tx([&](pqxx::work& t) { return HostRepository(t).find(host->id)->last_heartbeat_at; });
+    CHECK(wait_until([&] {
+        return tx([&](pqxx::work& t) { return HostRepository(t).find(host->id)->last_heartbeat_at; }) > beat;
+    }, 10s));
+
+    tx([&](pqxx::work& t) { t.exec_params("UPDATE desktops SET desired_state = 'stopped' WHERE pool_id = $1", pool_id); });
+    CHECK(wait_until([&] { return vmm_pids(state_dir.string()).empty(); }, 30s));
+    agent.signal(SIGTERM);
+    CHECK(agent.wait(30s) == 0);
+}

@@ -69,9 +69,13 @@ void HostAgent::request_stop()
 
 void HostAgent::connect()
 {
+    const bool reconnecting = host_id_ != 0;
     listener.reset();
     db_ = db::connect(config_.dsn, "vdi-hostd@" + config_.name);
     listener = std::make_unique<Listener>(*db_, notifications);
+    if (reconnecting) {
+        logger("hostd")->info("reconnected to the database; listening again");
+    }
 }
 
 void HostAgent::adopt_survivors()
@@ -148,7 +152,9 @@ bool HostAgent::wait_for_work(std::chrono::milliseconds timeout)
     if (db_) {
         try {
             db_->get_notifs();
-        } catch (const std::exception&) {
+        } catch (const std::exception& e) {
+            logger("hostd")->warn("lost the database connection ({}); reconnecting", e.what());
+            listener.reset();
             db_.reset();
         }
     }
