@@ -58,8 +58,8 @@ void tap(I8042& input, Set2Key key, bool shift)
 
 }  // namespace
 
-ControlServer::ControlServer(Machine& machine, std::filesystem::path socket_path)
-    : handler_(machine), path_(std::move(socket_path))
+ControlServer::ControlServer(Machine& machine, std::filesystem::path socket_path, std::vector<DisplayServer*> displays)
+    : handler_(machine, std::move(displays)), path_(std::move(socket_path))
 {
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
@@ -179,6 +179,10 @@ nlohmann::json ControlServer::Handler::handle(const nlohmann::json& request)
                 }
                 return std::chrono::duration_cast<std::chrono::nanoseconds>(t->time_since_epoch()).count();
             };
+            nlohmann::json displays = nlohmann::json::object();
+            for (const DisplayServer* display : displays_) {
+                displays[display->protocol()] = {{"port", display->port()}, {"clients", display->clients()}};
+            }
             nlohmann::json regions = nlohmann::json::array();
             for (const auto& r : machine_.memory().regions()) {
                 regions.push_back({{"name", r.name},
@@ -191,6 +195,7 @@ nlohmann::json ControlServer::Handler::handle(const nlohmann::json& request)
                       {"first_exit_monotonic_ns", monotonic_ns(machine_.first_exit_time())},
                       {"first_ready_monotonic_ns", monotonic_ns(machine_.agent().first_ready_time())}}},
                     {"memory_regions", regions},
+                    {"displays", displays},
                     {"state", to_string(machine_.state())},
                     {"vcpus", machine_.config().vcpus},
                     {"memory_mib", machine_.config().memory_mib},
@@ -251,6 +256,21 @@ nlohmann::json ControlServer::Handler::handle(const nlohmann::json& request)
             machine_.input().mouse_motion(request.value("dx", 0), request.value("dy", 0),
                                           static_cast<std::uint8_t>(request.value("buttons", 0)));
             return {{"ok", true}};
+        }
+        if (cmd == "display_ticket") {
+            const std::string protocol = request.at("protocol").get<std::string>();
+            const std::string ticket = request.at("ticket").get<std::string>();
+            const int ttl = request.value("ttl_s", 60);
+            if (ttl < 1 || ttl > 3600) {
+                return {{"ok", false}, {"error", "ttl_s must be 1..3600"}};
+            }
+            for (DisplayServer* display : displays_) {
+                if (display->protocol() == protocol) {
+                    display->set_ticket(ticket, std::chrono::seconds(ttl));
+                    return {{"ok", true}};
+                }
+            }
+            return {{"ok", false}, {"error", "this VM serves no " + protocol + " display"}};
         }
         if (cmd == "snapshot") {
             const std::string dir = request.at("dir").get<std::string>();

@@ -38,6 +38,8 @@ constexpr int allowed_syscalls[] = {
     // the control socket and the threads start after the sandbox is entered
     SCMP_SYS(socket), SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(getsockname), SCMP_SYS(umask), SCMP_SYS(clone),
     SCMP_SYS(clone3), SCMP_SYS(set_tid_address),
+    // the display servers' event loops
+    SCMP_SYS(select), SCMP_SYS(pselect6), SCMP_SYS(getpeername), SCMP_SYS(gettimeofday),
 };
 
 [[noreturn]] void fail(const std::string& what, int err)

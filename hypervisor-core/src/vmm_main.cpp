@@ -17,6 +17,7 @@
 #include "vdi/hv/kvm_probe.h"
 #include "vdi/hv/machine.h"
 #include "vdi/hv/sandbox.h"
+#include "vdi/hv/display/vnc_server.h"
 
 #include <nlohmann/json.hpp>
 
@@ -40,6 +41,7 @@ int main(int argc, char** argv)
     int ready_timeout_s = 300;
     int notify_fd = -1;
     bool sandbox = false;
+    std::string vnc;
     std::uint64_t memory_mib = 256;
     int vcpus = 1;
     app.add_flag("--probe", probe, "print the KVM API version and capabilities as JSON, then exit");
@@ -57,6 +59,7 @@ int main(int argc, char** argv)
                    "boot, wait for the guest's 'ready', write a golden image to this directory, exit");
     app.add_option("--ready-timeout", ready_timeout_s, "seconds --golden-out waits for 'ready'");
     app.add_option("--restore", restore, "instant-clone the golden image in this directory instead of booting");
+    app.add_option("--vnc", vnc, "serve the display over VNC on ADDRESS:PORT (port 0: any free port)");
     app.add_flag("--sandbox", sandbox,
                  "once running: no new privileges, no capabilities, a seccomp allow-list of system calls");
     app.add_option("--notify-fd", notify_fd,
@@ -137,6 +140,17 @@ int main(int argc, char** argv)
                 return fail("--identity: " + response["error"].get<std::string>());
             }
         }
+        // display servers bind their sockets before the sandbox closes the door
+        std::unique_ptr<vdi::hv::VncServer> vnc_server;
+        std::vector<vdi::hv::DisplayServer*> displays;
+        if (!vnc.empty()) {
+            const auto colon = vnc.rfind(':');
+            vdi::hv::VncConfig vnc_config;
+            vnc_config.address = colon == std::string::npos ? vnc : vnc.substr(0, colon);
+            vnc_config.port = colon == std::string::npos ? 0 : std::stoi(vnc.substr(colon + 1));
+            vnc_server = std::make_unique<vdi::hv::VncServer>(machine, vnc_config);
+            displays.push_back(vnc_server.get());
+        }
         if (sandbox) {
             vdi::hv::SandboxPaths paths;
             if (!control.empty()) {
@@ -152,9 +166,12 @@ int main(int argc, char** argv)
         }
         std::optional<vdi::hv::ControlServer> control_server;
         if (!control.empty()) {
-            control_server.emplace(machine, control);
+            control_server.emplace(machine, control, displays);
         }
         machine.start();
+        for (auto* display : displays) {
+            display->start();
+        }
         if (notify_fd >= 0) {
             [[maybe_unused]] auto n = ::write(notify_fd, "running\n", 8);
             ::close(notify_fd);

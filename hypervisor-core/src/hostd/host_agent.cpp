@@ -221,13 +221,14 @@ void HostAgent::reconcile()
         if (found != vmms_.end()) {
             VmmProcess& vmm = *found->second;
             if (d.actual_state != db::DesktopActualState::running || d.actual_generation != d.generation ||
-                d.vmm_pid != vmm.pid()) {
+                d.vmm_pid != vmm.pid() || d.vnc_port != vmm.vnc_port()) {
                 // an adopted VMM, or a report that did not land: say again what runs
                 db::in_transaction(*db_, "report a running desktop", [&](pqxx::work& tx) {
                     db::ActualReport report;
                     report.generation = d.generation;
                     report.state = db::DesktopActualState::running;
                     report.vmm_pid = vmm.pid();
+                    report.vnc_port = vmm.vnc_port();
                     db::DesktopRepository(tx).report_actual(d.id, report);
                 });
             }
@@ -274,6 +275,7 @@ void HostAgent::reconcile()
         launch.generation = d.generation;
         launch.identity = {{"host", d.name}, {"user", details.second}};
         launch.sandbox = config_.sandbox_vmms;
+        launch.vnc_bind = config_.display_bind;
         std::string error;
         if (!details.first) {
             error = fmt::format("golden image {} does not exist", d.golden_image_id);
@@ -283,6 +285,7 @@ void HostAgent::reconcile()
                 auto vmm = VmmProcess::start(launch, config_.vmm_start_timeout);
                 log->info("started VMM desktop={} generation={} pid={}", d.id, d.generation, vmm->pid());
                 const int pid = vmm->pid();
+                const auto vnc_port = vmm->vnc_port();
                 vmms_[d.id] = std::move(vmm);
                 awaiting_ready_.insert(d.id);
                 db::in_transaction(*db_, "report a running desktop", [&](pqxx::work& tx) {
@@ -290,6 +293,7 @@ void HostAgent::reconcile()
                     report.generation = d.generation;
                     report.state = db::DesktopActualState::running;
                     report.vmm_pid = pid;
+                    report.vnc_port = vnc_port;
                     db::DesktopRepository(tx).report_actual(d.id, report);
                 });
             } catch (const std::exception& e) {

@@ -34,6 +34,7 @@ int main(int argc, char** argv)
     bool no_sandbox = false;
     app.add_option("--name", config.name, "this host's name in the database");
     app.add_option("--address", config.address, "address thin clients use to reach this host");
+    app.add_option("--display-bind", config.display_bind, "address the desktops' VNC servers listen on");
     app.add_option("--vcpus", config.vcpus_total, "vCPU capacity (default: this machine's CPUs)");
     app.add_option("--memory-mib", config.memory_mib_total, "memory capacity (default: this machine's)");
     app.add_option("--max-concurrent-ops", config.max_concurrent_ops, "provisioning operations at once");

@@ -61,6 +61,10 @@ std::unique_ptr<VmmProcess> VmmProcess::start(const VmmLaunch& launch, std::chro
     if (launch.sandbox) {
         args.push_back("--sandbox");
     }
+    if (!launch.vnc_bind.empty()) {
+        args.push_back("--vnc");
+        args.push_back(launch.vnc_bind + ":0");
+    }
     std::vector<char*> argv;
     for (auto& a : args) {
         argv.push_back(a.data());
@@ -102,7 +106,18 @@ std::unique_ptr<VmmProcess> VmmProcess::start(const VmmLaunch& launch, std::chro
         vmm->stop(std::chrono::milliseconds(1000));
         throw HvError(fmt::format("the VMM for desktop {} failed to start: {}", launch.desktop_id, reason));
     }
+    vmm->read_ports();
     return vmm;
+}
+
+void VmmProcess::read_ports()
+{
+    if (const auto status = request({{"cmd", "status"}})) {
+        const auto& displays = status->value("displays", nlohmann::json::object());
+        if (displays.contains("vnc")) {
+            vnc_port_ = displays["vnc"].value("port", 0);
+        }
+    }
 }
 
 std::unique_ptr<VmmProcess> VmmProcess::adopt(const std::filesystem::path& record)
@@ -138,6 +153,7 @@ std::unique_ptr<VmmProcess> VmmProcess::adopt(const std::filesystem::path& recor
         vmm->pid_ = -1;  // not ours to signal
         return nullptr;
     }
+    vmm->read_ports();
     return vmm;
 }
 

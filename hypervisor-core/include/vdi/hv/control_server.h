@@ -8,6 +8,7 @@
 //   {"cmd":"mouse","dx":5,"dy":-3,"buttons":1}
 //   {"cmd":"identity","host":"desk-1","user":"alice"}  (seed and time are filled in)
 //   {"cmd":"snapshot","dir":"/var/lib/vdi/images/x"}   write a golden image (pauses briefly)
+//   {"cmd":"display_ticket","protocol":"vnc","ticket":"8chars..","ttl_s":60}   one-time password
 // Every response has "ok"; failures carry "error". The socket is created mode 0600.
 // Threads: its own accept/serve thread; actions reach the Machine through its thread-safe API.
 #pragma once
@@ -16,9 +17,11 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "vdi/hv/display/display_server.h"
 #include "vdi/hv/machine.h"
 
 namespace vdi::hv {
@@ -30,15 +33,19 @@ public:
     // The closed set of actions, without a socket (used for --identity and by tests).
     class Handler {
     public:
-        explicit Handler(Machine& machine) : machine_(machine) {}
+        explicit Handler(Machine& machine, std::vector<DisplayServer*> displays = {})
+            : machine_(machine), displays_(std::move(displays))
+        {
+        }
         nlohmann::json handle(const nlohmann::json& request);
 
     private:
         Machine& machine_;
+        std::vector<DisplayServer*> displays_;
     };
 
     // Binds the socket (replacing a stale one) and starts serving. HvError if it cannot bind.
-    ControlServer(Machine& machine, std::filesystem::path socket_path);
+    ControlServer(Machine& machine, std::filesystem::path socket_path, std::vector<DisplayServer*> displays = {});
     ~ControlServer();
     ControlServer(const ControlServer&) = delete;
     ControlServer& operator=(const ControlServer&) = delete;

@@ -24,4 +24,10 @@ struct CharKey {
 // The key (and whether Shift is needed) that types `c` on a US layout; nullopt if none does.
 std::optional<CharKey> key_for_char(char c);
 
+// The key an X keysym (as VNC clients send them) stands for on a US layout: printable Latin-1,
+// Return, BackSpace, Tab, Escape, modifiers (Shift, Control, Alt, Super, Caps Lock), F1-F12,
+// arrows and the navigation block, the keypad. Shifted characters map to their unshifted key:
+// the client sends Shift itself. nullopt for keysyms with no PS/2 key.
+std::optional<Set2Key> key_for_keysym(std::uint32_t keysym);
+
 }  // namespace vdi::hv

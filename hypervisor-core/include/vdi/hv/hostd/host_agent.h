@@ -36,6 +36,7 @@ struct HostAgentConfig {
     std::string dsn;
     std::string name;             // host name in the hosts table
     std::string address;          // where thin clients reach this host's display servers
+    std::string display_bind = "127.0.0.1";  // where VMMs' display servers listen
     int vcpus_total = 0;          // 0: this machine's
     std::int64_t memory_mib_total = 0;
     int max_concurrent_ops = 4;

@@ -25,6 +25,7 @@ struct VmmLaunch {
     std::int64_t generation = 0;
     nlohmann::json identity;      // {"host":..,"user":..}
     bool sandbox = true;          // --sandbox: no capabilities, seccomp filter, filesystem limits
+    std::string vnc_bind;         // "ADDRESS" to serve VNC on a free port there; empty: no VNC
 };
 
 class VmmProcess {
@@ -45,6 +46,8 @@ public:
     int pidfd() const { return pidfd_; }
     const std::filesystem::path& socket() const { return socket_; }
     bool adopted() const { return adopted_; }
+    // The VNC port the VMM listens on (from its status); nullopt if it serves none.
+    std::optional<int> vnc_port() const { return vnc_port_; }
 
     // One control request; nullopt when the VMM does not answer.
     std::optional<nlohmann::json> request(const nlohmann::json& request) const;
@@ -64,6 +67,8 @@ private:
     int pid_ = -1;
     int pidfd_ = -1;
     bool adopted_ = false;
+    std::optional<int> vnc_port_;
+    void read_ports();
     bool exited_ = false;
     std::string exit_reason_;
     std::filesystem::path dir_;

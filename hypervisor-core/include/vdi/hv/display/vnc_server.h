@@ -1,0 +1,66 @@
+// The VNC (RFB) server of a VM, on libvncserver: zero-copy on the guest framebuffer (the
+// library reads guest memory directly), damage from the framebuffer's dirty log at up to 60
+// updates per second while a client is connected, VNC authentication against a one-time ticket
+// (8 characters at most, a limit of the protocol), websockets on the same port (noVNC), no httpd.
+// Keysyms become PS/2 set-2 key events; pointer positions become relative mouse packets.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "vdi/hv/display/display_server.h"
+#include "vdi/hv/machine.h"
+
+struct _rfbScreenInfo;
+struct _rfbClientRec;
+
+namespace vdi::hv {
+
+struct VncConfig {
+    std::string address = "127.0.0.1";
+    int port = 0;  // 0: any free port (see port())
+    std::chrono::milliseconds frame_interval{16};
+};
+
+class VncServer : public DisplayServer {
+public:
+    // Binds the listening socket (so a sandbox entered afterwards needs no bind). HvError.
+    VncServer(Machine& machine, VncConfig config);
+    ~VncServer() override;
+    VncServer(const VncServer&) = delete;
+    VncServer& operator=(const VncServer&) = delete;
+
+    std::string protocol() const override { return "vnc"; }
+    int port() const override { return port_; }
+    void set_ticket(const std::string& ticket, std::chrono::seconds ttl) override;
+    int clients() const override { return clients_.load(); }
+    void start() override;
+
+    // libvncserver callbacks (C linkage trampolines call these)
+    bool check_password(_rfbClientRec* client, const char* response, int length);
+    void key_event(bool down, std::uint32_t keysym);
+    void pointer_event(int buttons, int x, int y, _rfbClientRec* client);
+    void client_gone();
+    void client_connected();
+
+private:
+    void serve();
+
+    Machine& machine_;
+    VncConfig config_;
+    _rfbScreenInfo* screen_ = nullptr;
+    int port_ = 0;
+    std::thread thread_;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> clients_{0};
+    std::mutex ticket_mutex_;  // guards ticket_ and ticket_expiry_
+    std::optional<std::string> ticket_;
+    std::chrono::steady_clock::time_point ticket_expiry_;
+    int pointer_x_ = 0, pointer_y_ = 0;  // where the guest's pointer should be (display thread)
+};
+
+}  // namespace vdi::hv

@@ -1,0 +1,237 @@
+// VNC server on libvncserver, driven from one display thread.
+#include "vdi/hv/display/vnc_server.h"
+
+#include <arpa/inet.h>
+#include <cstring>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <rfb/rfb.h>
+#include <spdlog/spdlog.h>
+
+#include "vdi/hv/devices/ps2_keymap.h"
+
+namespace vdi::hv {
+namespace {
+
+VncServer* server_of(rfbClientPtr client)
+{
+    return static_cast<VncServer*>(client->screen->screenData);
+}
+
+rfbBool on_password(rfbClientPtr client, const char* response, int length)
+{
+    return server_of(client)->check_password(client, response, length) ? TRUE : FALSE;
+}
+
+void on_key(rfbBool down, rfbKeySym keysym, rfbClientPtr client)
+{
+    server_of(client)->key_event(down != 0, keysym);
+}
+
+void on_pointer(int buttons, int x, int y, rfbClientPtr client)
+{
+    server_of(client)->pointer_event(buttons, x, y, client);
+}
+
+void on_client_gone(rfbClientPtr client)
+{
+    server_of(client)->client_gone();
+}
+
+rfbNewClientAction on_new_client(rfbClientPtr client)
+{
+    client->clientGoneHook = on_client_gone;
+    server_of(client)->client_connected();
+    return RFB_CLIENT_ACCEPT;
+}
+
+// libvncserver logs through these; keep them quiet and out of stdout
+void quiet_log(const char*, ...) {}
+
+int free_port(in_addr_t address)
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in bound{};
+    bound.sin_family = AF_INET;
+    bound.sin_addr.s_addr = address;
+    socklen_t length = sizeof bound;
+    int port = 0;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&bound), sizeof bound) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) == 0) {
+        port = ntohs(bound.sin_port);
+    }
+    ::close(fd);
+    return port;
+}
+
+bool equal_constant_time(const unsigned char* a, const char* b, std::size_t n)
+{
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        diff |= static_cast<unsigned char>(a[i] ^ static_cast<unsigned char>(b[i]));
+    }
+    return diff == 0;
+}
+
+}  // namespace
+
+VncServer::VncServer(Machine& machine, VncConfig config) : machine_(machine), config_(std::move(config))
+{
+    rfbLog = quiet_log;
+    rfbErr = quiet_log;
+    Framebuffer& fb = machine_.framebuffer();
+    int argc = 0;
+    screen_ = rfbGetScreen(&argc, nullptr, static_cast<int>(fb.width()), static_cast<int>(fb.height()), 8, 3, 4);
+    if (screen_ == nullptr) {
+        throw HvError("libvncserver could not create a screen");
+    }
+    screen_->screenData = this;
+    screen_->desktopName = "vdi desktop";
+    // zero copy: the library reads the guest's framebuffer memory directly (XRGB8888 LE)
+    screen_->frameBuffer = reinterpret_cast<char*>(const_cast<std::uint8_t*>(fb.pixels()));
+    screen_->paddedWidthInBytes = static_cast<int>(fb.stride());
+    screen_->serverFormat.redShift = 16;
+    screen_->serverFormat.greenShift = 8;
+    screen_->serverFormat.blueShift = 0;
+    screen_->alwaysShared = TRUE;
+    // the guest draws its own pointer: no server-side cursor painted over the pixels
+    screen_->cursor = nullptr;
+    screen_->autoPort = FALSE;
+    screen_->port = config_.port;
+    screen_->ipv6port = 0;
+    screen_->httpPort = 0;
+    screen_->httpDir = nullptr;
+    if (inet_pton(AF_INET, config_.address.c_str(), &screen_->listenInterface) != 1) {
+        rfbScreenCleanup(screen_);
+        throw HvError("VNC listen address " + config_.address + " is not an IPv4 address");
+    }
+    // VNC authentication is offered only while authPasswdData is non-NULL; the check is ours
+    screen_->authPasswdData = this;
+    screen_->passwordCheck = on_password;
+    screen_->kbdAddEvent = on_key;
+    screen_->ptrAddEvent = on_pointer;
+    screen_->newClientHook = on_new_client;
+    screen_->deferUpdateTime = 5;
+    // libvncserver does not listen on port 0: ask the kernel for a free port, then take it
+    // (retrying should another process take it in between)
+    for (int attempt = 0; attempt < 5 && port_ == 0; ++attempt) {
+        screen_->port = config_.port != 0 ? config_.port : free_port(screen_->listenInterface);
+        rfbInitServer(screen_);
+        if (screen_->listenSock >= 0) {
+            port_ = screen_->port;
+        } else if (config_.port != 0) {
+            break;
+        }
+    }
+    if (port_ == 0) {
+        rfbScreenCleanup(screen_);
+        throw HvError(fmt::format("VNC server cannot listen on {}:{}", config_.address, config_.port));
+    }
+    pointer_x_ = static_cast<int>(fb.width()) / 2;
+    pointer_y_ = static_cast<int>(fb.height()) / 2;
+}
+
+VncServer::~VncServer()
+{
+    stop_ = true;
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+    rfbShutdownServer(screen_, TRUE);
+    rfbScreenCleanup(screen_);
+}
+
+void VncServer::start()
+{
+    if (!thread_.joinable()) {
+        thread_ = std::thread([this] { serve(); });
+    }
+}
+
+void VncServer::set_ticket(const std::string& ticket, std::chrono::seconds ttl)
+{
+    if (ticket.empty() || ticket.size() > 8) {
+        throw HvError("a VNC ticket has 1 to 8 characters (VNC authentication uses at most 8)");
+    }
+    std::lock_guard lock(ticket_mutex_);
+    ticket_ = ticket;
+    ticket_expiry_ = std::chrono::steady_clock::now() + ttl;
+}
+
+bool VncServer::check_password(rfbClientPtr client, const char* response, int length)
+{
+    std::string ticket;
+    {
+        std::lock_guard lock(ticket_mutex_);
+        if (!ticket_ || std::chrono::steady_clock::now() > ticket_expiry_) {
+            ticket_.reset();
+            spdlog::warn("vmm.vnc refused a client: no valid ticket");
+            return false;
+        }
+        ticket = *ticket_;
+        ticket_.reset();  // one attempt per ticket, right or wrong: guessing burns it
+    }
+    unsigned char expected[CHALLENGESIZE];
+    std::memcpy(expected, client->authChallenge, CHALLENGESIZE);
+    char key[9] = {};
+    std::memcpy(key, ticket.data(), ticket.size());
+    rfbEncryptBytes(expected, key);
+    const bool ok = length == CHALLENGESIZE && equal_constant_time(expected, response, CHALLENGESIZE);
+    if (!ok) {
+        spdlog::warn("vmm.vnc refused a client: wrong ticket");
+    }
+    return ok;
+}
+
+void VncServer::key_event(bool down, std::uint32_t keysym)
+{
+    if (const auto key = key_for_keysym(keysym)) {
+        machine_.input().key(key->code, key->extended, down);
+    }
+}
+
+void VncServer::pointer_event(int buttons, int x, int y, rfbClientPtr client)
+{
+    // RFB buttons: 1 left, 2 middle, 4 right; PS/2: 1 left, 2 right, 4 middle
+    const std::uint8_t ps2 = static_cast<std::uint8_t>((buttons & 1) | ((buttons & 4) ? 2 : 0) | ((buttons & 2) ? 4 : 0));
+    machine_.input().mouse_motion(x - pointer_x_, y - pointer_y_, ps2);
+    pointer_x_ = x;
+    pointer_y_ = y;
+    rfbDefaultPtrAddEvent(buttons, x, y, client);
+}
+
+void VncServer::client_connected()
+{
+    ++clients_;
+}
+
+void VncServer::client_gone()
+{
+    --clients_;
+}
+
+void VncServer::serve()
+{
+    Framebuffer& fb = machine_.framebuffer();
+    auto next_frame = std::chrono::steady_clock::now();
+    while (!stop_) {
+        // idle without clients: wake rarely; with clients: often enough for 60 updates a second
+        const bool watched = clients_.load() > 0;
+        rfbProcessEvents(screen_, watched ? 4000 : 50000);
+        const auto now = std::chrono::steady_clock::now();
+        if (!watched || now < next_frame) {
+            continue;
+        }
+        next_frame = now + config_.frame_interval;
+        const auto rects = fb.damage(machine_.vm());
+        for (const auto& r : rects) {
+            rfbMarkRectAsModified(screen_, static_cast<int>(r.x), static_cast<int>(r.y), static_cast<int>(r.x + r.width),
+                                  static_cast<int>(r.y + r.height));
+        }
+    }
+}
+
+}  // namespace vdi::hv

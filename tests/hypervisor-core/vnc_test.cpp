@@ -1,0 +1,185 @@
+// The VNC server with a real client (libvncclient, in-process) against the demo guest on KVM.
+#include <arpa/inet.h>
+#include <cstring>
+#include <filesystem>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <rfb/rfbclient.h>
+
+#include "demo_screen.h"
+#include "guest_images.h"
+#include "vdi/hv/display/vnc_server.h"
+#include "vdi/hv/kvm/kvm_hypervisor.h"
+#include "vdi/hv/machine.h"
+#include "vdi/test/process.h"
+
+using namespace vdi::hv;
+using namespace std::chrono_literals;
+using vdi::test::wait_until;
+
+namespace {
+
+char* give_password(rfbClient* client)
+{
+    return strdup(static_cast<const char*>(rfbClientGetClientData(client, reinterpret_cast<void*>(&give_password))));
+}
+
+void quiet(const char*, ...) {}
+
+// A libvncclient connection; nullptr from connect() when the server refused it.
+struct Viewer {
+    rfbClient* client = nullptr;
+    std::string password;
+
+    static std::unique_ptr<Viewer> connect(int port, const std::string& password)
+    {
+        rfbClientLog = quiet;
+        rfbClientErr = quiet;
+        auto viewer = std::make_unique<Viewer>();
+        viewer->password = password;
+        rfbClient* c = rfbGetClient(8, 3, 4);
+        c->format.redShift = 16;  // XRGB8888, as the guest draws
+        c->format.greenShift = 8;
+        c->format.blueShift = 0;
+        c->serverHost = strdup("127.0.0.1");
+        c->serverPort = port;
+        c->GetPassword = give_password;
+        rfbClientSetClientData(c, reinterpret_cast<void*>(&give_password), viewer->password.data());
+        if (!rfbInitClient(c, nullptr, nullptr)) {
+            return nullptr;  // rfbInitClient frees the client on failure
+        }
+        viewer->client = c;
+        return viewer;
+    }
+    ~Viewer()
+    {
+        if (client != nullptr) rfbClientCleanup(client);
+    }
+    // Processes server messages for up to `ms`.
+    void pump(int ms)
+    {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+        while (std::chrono::steady_clock::now() < until) {
+            const int n = WaitForMessage(client, 10000);
+            if (n > 0 && !HandleRFBServerMessage(client)) return;
+        }
+    }
+    bool same_as(const Framebuffer& fb) const
+    {
+        for (std::uint32_t y = 0; y < fb.height(); ++y) {
+            const auto* theirs = reinterpret_cast<const std::uint32_t*>(client->frameBuffer) + y * fb.width();
+            for (std::uint32_t x = 0; x < fb.width(); ++x) {
+                if ((theirs[x] & 0xffffff) != (fb.pixel(x, y) & 0xffffff)) return false;
+            }
+        }
+        return true;
+    }
+    std::uint32_t pixel(std::uint32_t x, std::uint32_t y) const
+    {
+        return reinterpret_cast<const std::uint32_t*>(client->frameBuffer)[y * client->width + x] & 0xffffff;
+    }
+};
+
+struct Desktop {
+    std::filesystem::path image = std::filesystem::temp_directory_path() / ("vdi-vnc-" + std::to_string(::getpid()));
+    KvmHypervisor hv;
+    std::unique_ptr<Machine> machine;
+    std::unique_ptr<VncServer> vnc;
+    Desktop()
+    {
+        machine = std::make_unique<Machine>(hv, guest_images::demo_config());
+        vnc = std::make_unique<VncServer>(*machine, VncConfig{});
+        machine->start();
+        vnc->start();
+        REQUIRE(machine->agent().wait_ready(1, 60s));
+    }
+    ~Desktop()
+    {
+        vnc.reset();
+        machine->request_stop("test over");
+        machine->wait(10s);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("vnc: a client with the ticket sees the guest frame and types into it, and tickets are one-time",
+          "[kvm][vnc]")
+{
+    Desktop desktop;
+    const auto& fb = desktop.machine->framebuffer();
+    REQUIRE(desktop.vnc->port() > 0);
+
+    CHECK_FALSE(Viewer::connect(desktop.vnc->port(), "tk123456"));  // no ticket set yet
+    desktop.vnc->set_ticket("tk123456", 60s);
+    CHECK_FALSE(Viewer::connect(desktop.vnc->port(), "wrong123"));  // a wrong guess burns it
+    CHECK_FALSE(Viewer::connect(desktop.vnc->port(), "tk123456"));
+    CHECK_THROWS_AS(desktop.vnc->set_ticket("far-too-long", 60s), HvError);
+
+    desktop.vnc->set_ticket("tk654321", 60s);
+    auto viewer = Viewer::connect(desktop.vnc->port(), "tk654321");
+    REQUIRE(viewer);
+    CHECK(viewer->client->width == static_cast<int>(fb.width()));
+    CHECK(wait_until([&] { viewer->pump(50); return viewer->same_as(fb); }, 20s));
+    CHECK(desktop.vnc->clients() == 1);
+    CHECK_FALSE(Viewer::connect(desktop.vnc->port(), "tk654321"));  // burnt
+
+    // keys through VNC reach the guest, and its drawing reaches the client
+    const demo_screen::Layout layout(fb.width(), fb.height());
+    for (char c : std::string("vnc")) {
+        SendKeyEvent(viewer->client, static_cast<std::uint32_t>(c), TRUE);
+        SendKeyEvent(viewer->client, static_cast<std::uint32_t>(c), FALSE);
+    }
+    SendKeyEvent(viewer->client, 0xffe1, TRUE);  // Shift + 1 = '!'
+    SendKeyEvent(viewer->client, '!', TRUE);
+    SendKeyEvent(viewer->client, '!', FALSE);
+    SendKeyEvent(viewer->client, 0xffe1, FALSE);
+    CHECK(wait_until([&] {
+        viewer->pump(20);
+        return demo_screen::text_at(fb, layout.text_x, layout.text_y, "vnc!", demo_screen::text_color,
+                                    demo_screen::window_color);
+    }, 30s));
+    CHECK(wait_until([&] { viewer->pump(50); return viewer->same_as(fb); }, 10s));
+
+    // the pointer follows the client's
+    SendPointerEvent(viewer->client, 100, 100, 0);
+    CHECK(wait_until([&] { viewer->pump(20); return (fb.pixel(101, 102) & 0xffffff) == 0xffffff; }, 30s));
+}
+
+TEST_CASE("vnc: garbage and 100 clients connecting and dropping do not hurt the VMM or the guest",
+          "[kvm][vnc][robustness]")
+{
+    Desktop desktop;
+    const int port = desktop.vnc->port();
+    for (int i = 0; i < 100; ++i) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<std::uint16_t>(port));
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+        if (i % 3 == 1) {
+            const char junk[] = "RFB 999.999\n\x01\x02garbage-garbage-garbage";
+            [[maybe_unused]] auto n = ::write(fd, junk, sizeof junk);
+        } else if (i % 3 == 2) {
+            const char truncated[] = "RFB 003.0";
+            [[maybe_unused]] auto n = ::write(fd, truncated, sizeof truncated - 1);
+        }
+        ::close(fd);
+    }
+    CHECK(desktop.machine->state() == RunState::running);
+    desktop.vnc->set_ticket("after100", 60s);
+    auto viewer = Viewer::connect(port, "after100");
+    REQUIRE(viewer);
+    CHECK(wait_until([&] { viewer->pump(50); return viewer->same_as(desktop.machine->framebuffer()); }, 20s));
+    REQUIRE(guest_images::type(desktop.machine->input(), "ok"));
+    const demo_screen::Layout layout(desktop.machine->framebuffer().width(), desktop.machine->framebuffer().height());
+    CHECK(wait_until([&] {
+        return demo_screen::text_at(desktop.machine->framebuffer(), layout.text_x, layout.text_y, "ok",
+                                    demo_screen::text_color, demo_screen::window_color);
+    }, 30s));
+}
