@@ -17,6 +17,7 @@
 #include "vdi/hv/kvm_probe.h"
 #include "vdi/hv/machine.h"
 #include "vdi/hv/sandbox.h"
+#include "vdi/hv/display/rdp_server.h"
 #include "vdi/hv/display/vnc_server.h"
 
 #include <nlohmann/json.hpp>
@@ -41,7 +42,7 @@ int main(int argc, char** argv)
     int ready_timeout_s = 300;
     int notify_fd = -1;
     bool sandbox = false;
-    std::string vnc;
+    std::string vnc, rdp, rdp_cert, rdp_key;
     std::uint64_t memory_mib = 256;
     int vcpus = 1;
     app.add_flag("--probe", probe, "print the KVM API version and capabilities as JSON, then exit");
@@ -60,6 +61,9 @@ int main(int argc, char** argv)
     app.add_option("--ready-timeout", ready_timeout_s, "seconds --golden-out waits for 'ready'");
     app.add_option("--restore", restore, "instant-clone the golden image in this directory instead of booting");
     app.add_option("--vnc", vnc, "serve the display over VNC on ADDRESS:PORT (port 0: any free port)");
+    app.add_option("--rdp", rdp, "serve the display over RDP on ADDRESS:PORT (port 0: any free port)");
+    app.add_option("--rdp-cert", rdp_cert, "PEM certificate for RDP's TLS (created self-signed if missing)");
+    app.add_option("--rdp-key", rdp_key, "PEM private key for RDP's TLS (created if missing)");
     app.add_flag("--sandbox", sandbox,
                  "once running: no new privileges, no capabilities, a seccomp allow-list of system calls");
     app.add_option("--notify-fd", notify_fd,
@@ -150,6 +154,20 @@ int main(int argc, char** argv)
             vnc_config.port = colon == std::string::npos ? 0 : std::stoi(vnc.substr(colon + 1));
             vnc_server = std::make_unique<vdi::hv::VncServer>(machine, vnc_config);
             displays.push_back(vnc_server.get());
+        }
+        std::unique_ptr<vdi::hv::RdpServer> rdp_server;
+        if (!rdp.empty()) {
+            if (rdp_cert.empty() || rdp_key.empty()) {
+                return fail("--rdp needs --rdp-cert and --rdp-key (the host's TLS certificate)");
+            }
+            const auto colon = rdp.rfind(':');
+            vdi::hv::RdpConfig rdp_config;
+            rdp_config.address = colon == std::string::npos ? rdp : rdp.substr(0, colon);
+            rdp_config.port = colon == std::string::npos ? 0 : std::stoi(rdp.substr(colon + 1));
+            rdp_config.certificate = rdp_cert;
+            rdp_config.private_key = rdp_key;
+            rdp_server = std::make_unique<vdi::hv::RdpServer>(machine, rdp_config);
+            displays.push_back(rdp_server.get());
         }
         if (sandbox) {
             vdi::hv::SandboxPaths paths;

@@ -46,36 +46,54 @@ std::uint32_t Framebuffer::pixel(std::uint32_t x, std::uint32_t y) const
     return value;
 }
 
-std::vector<Rect> Framebuffer::damage(Vm& vm)
+int Framebuffer::add_damage_consumer()
 {
+    std::lock_guard lock(damage_mutex_);
+    if (pending_rows_.empty()) {
+        pending_rows_.emplace_back(state_.height, false);  // consumer 0
+    }
+    pending_rows_.emplace_back(state_.height, false);
+    return static_cast<int>(pending_rows_.size()) - 1;
+}
+
+std::vector<Rect> Framebuffer::damage(Vm& vm, int consumer)
+{
+    std::lock_guard lock(damage_mutex_);
+    if (pending_rows_.empty()) {
+        pending_rows_.emplace_back(state_.height, false);
+    }
+    if (consumer < 0 || consumer >= static_cast<int>(pending_rows_.size())) {
+        throw HvError("unknown framebuffer damage consumer");
+    }
     const auto bitmap = vm.get_dirty_log(slot_, size());
-    std::vector<Rect> rects;
     const std::uint64_t row_bytes = stride();
-    std::int64_t open_top = -1;
-    std::uint32_t open_bottom = 0;
     for (std::uint64_t page = 0; page < size() / 4096; ++page) {
         if (!(bitmap[page / 64] >> (page % 64) & 1)) {
             continue;
         }
         const std::uint64_t first_byte = page * 4096;
-        const std::uint32_t top = static_cast<std::uint32_t>(first_byte / row_bytes);
-        const std::uint32_t bottom =
-            std::min<std::uint32_t>(state_.height, static_cast<std::uint32_t>((first_byte + 4096 + row_bytes - 1) / row_bytes));
-        if (top >= state_.height) {
-            break;
+        const auto top = static_cast<std::uint32_t>(first_byte / row_bytes);
+        const auto bottom = std::min<std::uint32_t>(
+            state_.height, static_cast<std::uint32_t>((first_byte + 4096 + row_bytes - 1) / row_bytes));
+        for (auto& rows : pending_rows_) {
+            for (std::uint32_t y = top; y < bottom; ++y) {
+                rows[y] = true;
+            }
         }
-        if (open_top >= 0 && top <= open_bottom) {
-            open_bottom = std::max(open_bottom, bottom);
+    }
+    auto& rows = pending_rows_[static_cast<std::size_t>(consumer)];
+    std::vector<Rect> rects;
+    for (std::uint32_t y = 0; y < state_.height;) {
+        if (!rows[y]) {
+            ++y;
             continue;
         }
-        if (open_top >= 0) {
-            rects.push_back({0, static_cast<std::uint32_t>(open_top), state_.width, open_bottom - static_cast<std::uint32_t>(open_top)});
+        const std::uint32_t top = y;
+        while (y < state_.height && rows[y]) {
+            rows[y] = false;
+            ++y;
         }
-        open_top = top;
-        open_bottom = bottom;
-    }
-    if (open_top >= 0) {
-        rects.push_back({0, static_cast<std::uint32_t>(open_top), state_.width, open_bottom - static_cast<std::uint32_t>(open_top)});
+        rects.push_back({0, top, state_.width, y - top});
     }
     return rects;
 }

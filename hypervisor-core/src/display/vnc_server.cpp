@@ -130,6 +130,7 @@ VncServer::VncServer(Machine& machine, VncConfig config) : machine_(machine), co
         rfbScreenCleanup(screen_);
         throw HvError(fmt::format("VNC server cannot listen on {}:{}", config_.address, config_.port));
     }
+    damage_consumer_ = fb.add_damage_consumer();
     pointer_x_ = static_cast<int>(fb.width()) / 2;
     pointer_y_ = static_cast<int>(fb.height()) / 2;
 }
@@ -226,7 +227,7 @@ void VncServer::serve()
             continue;
         }
         next_frame = now + config_.frame_interval;
-        const auto rects = fb.damage(machine_.vm());
+        const auto rects = fb.damage(machine_.vm(), damage_consumer_);
         for (const auto& r : rects) {
             rfbMarkRectAsModified(screen_, static_cast<int>(r.x), static_cast<int>(r.y), static_cast<int>(r.x + r.width),
                                   static_cast<int>(r.y + r.height));

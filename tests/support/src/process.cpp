@@ -101,6 +101,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
         throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
     }
     if (pid == 0) {
+        ::setpgid(0, 0);  // its own process group, so that wrappers (xvfb-run) go down whole
         if (!output_file.empty()) {
             const int fd = open(output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
             if (fd >= 0) {
@@ -116,16 +117,17 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
 ChildProcess::~ChildProcess()
 {
     if (!status_) {
+        kill(-pid_, SIGKILL);
         kill(pid_, SIGKILL);
         int status = 0;
         waitpid(pid_, &status, 0);
     }
 }
 
-void ChildProcess::signal(int sig) const
+void ChildProcess::signal(int sig, bool whole_group) const
 {
     if (!status_) {
-        kill(pid_, sig);
+        kill(whole_group ? -pid_ : pid_, sig);
     }
 }
 

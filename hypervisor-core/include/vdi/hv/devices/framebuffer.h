@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -46,8 +47,12 @@ public:
     const std::uint8_t* pixels() const { return pixels_; }
     std::uint32_t pixel(std::uint32_t x, std::uint32_t y) const;
 
-    // Rows written since the last call, as full-width rectangles (merged where adjacent).
-    std::vector<Rect> damage(Vm& vm);
+    // Rows written since this consumer's last call, as full-width rectangles (merged where
+    // adjacent). Several display servers can each follow the damage: every reader of the
+    // dirty log passes what it read on to the others. Thread-safe.
+    std::vector<Rect> damage(Vm& vm, int consumer = 0);
+    // A new consumer id for damage() (0 is the default one).
+    int add_damage_consumer();
 
     // The current picture as PNG bytes (RGB, 8 bits per channel).
     std::vector<std::uint8_t> to_png() const;
@@ -58,6 +63,8 @@ private:
     FramebufferState state_;
     std::uint8_t* pixels_ = nullptr;
     std::uint32_t slot_ = 0;
+    std::mutex damage_mutex_;                       // guards pending_rows_
+    std::vector<std::vector<bool>> pending_rows_;  // per consumer: rows damaged, not yet taken
 };
 
 }  // namespace vdi::hv

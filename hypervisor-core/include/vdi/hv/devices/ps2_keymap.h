@@ -30,4 +30,7 @@ std::optional<CharKey> key_for_char(char c);
 // the client sends Shift itself. nullopt for keysyms with no PS/2 key.
 std::optional<Set2Key> key_for_keysym(std::uint32_t keysym);
 
+// The set-2 key for a set-1 (XT) scancode as RDP clients send them (`extended`: the E0 prefix).
+std::optional<Set2Key> key_for_set1(std::uint8_t code, bool extended);
+
 }  // namespace vdi::hv

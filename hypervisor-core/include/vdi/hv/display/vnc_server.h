@@ -60,6 +60,7 @@ private:
     std::mutex ticket_mutex_;  // guards ticket_ and ticket_expiry_
     std::optional<std::string> ticket_;
     std::chrono::steady_clock::time_point ticket_expiry_;
+    int damage_consumer_ = 0;
     int pointer_x_ = 0, pointer_y_ = 0;  // where the guest's pointer should be (display thread)
 };
 

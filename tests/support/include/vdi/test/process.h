@@ -30,7 +30,8 @@ public:
     ChildProcess& operator=(const ChildProcess&) = delete;
 
     int pid() const { return pid_; }
-    void signal(int sig) const;
+    // Signals the child; with `whole_group`, every process it started too (it leads its own group).
+    void signal(int sig, bool whole_group = false) const;
     // Exit status (or -signal) once it exited within `timeout`; nullopt if still running.
     std::optional<int> wait(std::chrono::milliseconds timeout);
 

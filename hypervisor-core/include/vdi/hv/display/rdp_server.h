@@ -1,0 +1,78 @@
+// The RDP server of a VM, on FreeRDP 2's shadow-server library with a subsystem of our own whose
+// only monitor is the guest framebuffer. Damaged rows are copied into the shadow surface under
+// its lock and announced with shadow_subsystem_frame_update (the library then encodes with
+// RemoteFX, NSCodec, planar or interleaved, or GFX, as the client negotiates). TLS security with
+// a per-host certificate, NLA off, and the one-time ticket checked in Authenticate. RDP
+// scancodes (set 1) become PS/2 set-2 keys; mouse positions become relative packets.
+// One RDP server per process: the library's subsystem entry point is process-global, which one
+// VMM process per desktop fits.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "vdi/hv/display/display_server.h"
+#include "vdi/hv/machine.h"
+
+struct rdp_shadow_server;
+
+namespace vdi::hv {
+
+struct RdpConfig {
+    std::string address = "127.0.0.1";
+    int port = 0;  // 0: any free port
+    std::filesystem::path certificate;  // PEM; created (self-signed) with its key if missing
+    std::filesystem::path private_key;
+    std::chrono::milliseconds frame_interval{16};
+};
+
+// Creates a self-signed RSA certificate and key for `common_name` unless both files exist.
+void ensure_certificate(const std::filesystem::path& certificate, const std::filesystem::path& private_key,
+                        const std::string& common_name);
+
+class RdpServer : public DisplayServer {
+public:
+    RdpServer(Machine& machine, RdpConfig config);
+    ~RdpServer() override;
+    RdpServer(const RdpServer&) = delete;
+    RdpServer& operator=(const RdpServer&) = delete;
+
+    std::string protocol() const override { return "rdp"; }
+    int port() const override { return port_; }
+    void set_ticket(const std::string& ticket, std::chrono::seconds ttl) override;
+    int clients() const override { return clients_.load(); }
+    void start() override;
+
+    // subsystem callbacks
+    bool authenticate(const char* password);
+    void keyboard(std::uint16_t flags, std::uint16_t code);
+    void mouse(std::uint16_t flags, std::uint16_t x, std::uint16_t y);
+    void client_connected();
+    void client_disconnected();
+    Machine& machine() { return machine_; }
+
+private:
+    void capture_loop();
+
+    Machine& machine_;
+    RdpConfig config_;
+    rdp_shadow_server* server_ = nullptr;
+    int port_ = 0;
+    std::thread capture_;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> clients_{0};
+    std::atomic<bool> full_refresh_{true};
+    std::mutex ticket_mutex_;  // guards ticket_ and ticket_expiry_
+    std::optional<std::string> ticket_;
+    std::chrono::steady_clock::time_point ticket_expiry_;
+    int damage_consumer_ = 0;
+    int pointer_x_ = 0, pointer_y_ = 0;
+    std::uint8_t buttons_ = 0;
+};
+
+}  // namespace vdi::hv

@@ -1,0 +1,358 @@
+// RDP server on FreeRDP's shadow library with a guest-framebuffer subsystem.
+#include "vdi/hv/display/rdp_server.h"
+
+#include <arpa/inet.h>
+#include <cstring>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <freerdp/input.h>
+#include <freerdp/server/shadow.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <spdlog/spdlog.h>
+#include <winpr/synch.h>
+#include <winpr/wlog.h>
+
+#include "vdi/hv/devices/ps2_keymap.h"
+
+namespace vdi::hv {
+namespace {
+
+// The subsystem the library allocates through our New(); it reaches its RdpServer through this
+// process-global (one RDP server per VMM process, as the library's entry point is global).
+RdpServer* current_server = nullptr;
+
+struct GuestSubsystem {
+    rdpShadowSubsystem base;  // first: the library casts between the two
+};
+
+std::uint32_t monitor_fill(MONITOR_DEF* monitors, std::uint32_t max)
+{
+    if (max < 1 || current_server == nullptr) {
+        return 0;
+    }
+    const auto& fb = current_server->machine().framebuffer();
+    monitors[0].left = 0;
+    monitors[0].top = 0;
+    monitors[0].right = static_cast<INT32>(fb.width());
+    monitors[0].bottom = static_cast<INT32>(fb.height());
+    monitors[0].flags = 1;
+    return 1;
+}
+
+rdpShadowSubsystem* subsystem_new()
+{
+    auto* subsystem = static_cast<GuestSubsystem*>(std::calloc(1, sizeof(GuestSubsystem)));
+    return subsystem != nullptr ? &subsystem->base : nullptr;
+}
+
+void subsystem_free(rdpShadowSubsystem* subsystem)
+{
+    std::free(subsystem);
+}
+
+int subsystem_init(rdpShadowSubsystem* subsystem)
+{
+    subsystem->numMonitors = static_cast<int>(monitor_fill(subsystem->monitors, 16));
+    return subsystem->numMonitors > 0 ? 1 : -1;
+}
+
+int subsystem_noop(rdpShadowSubsystem*)
+{
+    return 1;
+}
+
+UINT32 enum_monitors(MONITOR_DEF* monitors, UINT32 max)
+{
+    return monitor_fill(monitors, max);
+}
+
+int on_authenticate(rdpShadowSubsystem*, rdpShadowClient*, const char*, const char*, const char* password)
+{
+    return current_server != nullptr && password != nullptr && current_server->authenticate(password) ? 1 : -1;
+}
+
+BOOL on_keyboard(rdpShadowSubsystem*, rdpShadowClient*, UINT16 flags, UINT16 code)
+{
+    if (current_server != nullptr) current_server->keyboard(flags, code);
+    return TRUE;
+}
+
+BOOL on_unicode(rdpShadowSubsystem*, rdpShadowClient*, UINT16, UINT16)
+{
+    return TRUE;  // unicode input has no PS/2 equivalent; clients fall back to scancodes
+}
+
+BOOL on_mouse(rdpShadowSubsystem*, rdpShadowClient*, UINT16 flags, UINT16 x, UINT16 y)
+{
+    if (current_server != nullptr) current_server->mouse(flags, x, y);
+    return TRUE;
+}
+
+BOOL on_extended_mouse(rdpShadowSubsystem*, rdpShadowClient*, UINT16, UINT16, UINT16)
+{
+    return TRUE;
+}
+
+BOOL on_synchronize(rdpShadowSubsystem*, rdpShadowClient*, UINT32)
+{
+    return TRUE;
+}
+
+BOOL on_connect(rdpShadowSubsystem*, rdpShadowClient*)
+{
+    if (current_server != nullptr) current_server->client_connected();
+    return TRUE;
+}
+
+void on_disconnect(rdpShadowSubsystem*, rdpShadowClient*)
+{
+    if (current_server != nullptr) current_server->client_disconnected();
+}
+
+int entry(RDP_SHADOW_ENTRY_POINTS* points)
+{
+    points->New = subsystem_new;
+    points->Free = subsystem_free;
+    points->Init = subsystem_init;
+    points->Uninit = subsystem_noop;
+    points->Start = subsystem_noop;
+    points->Stop = subsystem_noop;
+    points->EnumMonitors = enum_monitors;
+    return 1;
+}
+
+int free_port(const std::string& address)
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in bound{};
+    bound.sin_family = AF_INET;
+    inet_pton(AF_INET, address.c_str(), &bound.sin_addr);
+    socklen_t length = sizeof bound;
+    int port = 0;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&bound), sizeof bound) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) == 0) {
+        port = ntohs(bound.sin_port);
+    }
+    ::close(fd);
+    return port;
+}
+
+}  // namespace
+
+void ensure_certificate(const std::filesystem::path& certificate, const std::filesystem::path& private_key,
+                        const std::string& common_name)
+{
+    if (std::filesystem::exists(certificate) && std::filesystem::exists(private_key)) {
+        return;
+    }
+    EVP_PKEY* key = EVP_RSA_gen(2048);
+    X509* x509 = X509_new();
+    if (key == nullptr || x509 == nullptr) {
+        throw HvError("cannot generate the RDP TLS key");
+    }
+    ASN1_INTEGER_set(X509_get_serialNumber(x509), static_cast<long>(std::time(nullptr)));
+    X509_gmtime_adj(X509_getm_notBefore(x509), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x509), 10L * 365 * 24 * 3600);
+    X509_set_pubkey(x509, key);
+    X509_NAME* name = X509_get_subject_name(x509);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()),
+                               -1, -1, 0);
+    X509_set_issuer_name(x509, name);
+    X509_sign(x509, key, EVP_sha256());
+    std::filesystem::create_directories(certificate.parent_path());
+    std::filesystem::create_directories(private_key.parent_path());
+    FILE* key_file = std::fopen(private_key.c_str(), "w");
+    FILE* cert_file = std::fopen(certificate.c_str(), "w");
+    const bool written = key_file != nullptr && cert_file != nullptr &&
+                         PEM_write_PrivateKey(key_file, key, nullptr, nullptr, 0, nullptr, nullptr) == 1 &&
+                         PEM_write_X509(cert_file, x509) == 1;
+    if (key_file != nullptr) std::fclose(key_file);
+    if (cert_file != nullptr) std::fclose(cert_file);
+    X509_free(x509);
+    EVP_PKEY_free(key);
+    if (!written) {
+        throw HvError("cannot write the RDP certificate to " + certificate.string());
+    }
+    std::filesystem::permissions(private_key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+RdpServer::RdpServer(Machine& machine, RdpConfig config) : machine_(machine), config_(std::move(config))
+{
+    if (current_server != nullptr) {
+        throw HvError("only one RDP server per process (FreeRDP's shadow subsystem is process-global)");
+    }
+    current_server = this;
+    WLog_SetLogLevel(WLog_GetRoot(), WLOG_OFF);
+    ensure_certificate(config_.certificate, config_.private_key, "vdi desktop");
+    shadow_subsystem_set_entry(entry);
+    server_ = shadow_server_new();
+    if (server_ == nullptr) {
+        current_server = nullptr;
+        throw HvError("FreeRDP could not create a shadow server");
+    }
+    port_ = config_.port != 0 ? config_.port : free_port(config_.address);
+    server_->port = static_cast<DWORD>(port_);
+    server_->authentication = TRUE;
+    server_->mayView = TRUE;
+    server_->mayInteract = TRUE;
+    server_->ipcSocket = strdup(("bind-address," + config_.address).c_str());
+    server_->CertificateFile = strdup(config_.certificate.c_str());
+    server_->PrivateKeyFile = strdup(config_.private_key.c_str());
+    freerdp_settings_set_bool(server_->settings, FreeRDP_RdpSecurity, FALSE);
+    freerdp_settings_set_bool(server_->settings, FreeRDP_TlsSecurity, TRUE);
+    freerdp_settings_set_bool(server_->settings, FreeRDP_NlaSecurity, FALSE);
+    if (shadow_server_init(server_) < 0) {
+        shadow_server_free(server_);
+        current_server = nullptr;
+        throw HvError("FreeRDP's shadow server failed to initialise (certificate or subsystem)");
+    }
+    rdpShadowSubsystem* subsystem = server_->subsystem;
+    subsystem->Authenticate = on_authenticate;
+    subsystem->KeyboardEvent = on_keyboard;
+    subsystem->UnicodeKeyboardEvent = on_unicode;
+    subsystem->MouseEvent = on_mouse;
+    subsystem->ExtendedMouseEvent = on_extended_mouse;
+    subsystem->SynchronizeEvent = on_synchronize;
+    subsystem->ClientConnect = on_connect;
+    subsystem->ClientDisconnect = on_disconnect;
+    if (shadow_server_start(server_) < 0) {
+        shadow_server_uninit(server_);
+        shadow_server_free(server_);
+        current_server = nullptr;
+        throw HvError(fmt::format("RDP server cannot listen on {}:{}", config_.address, port_));
+    }
+    damage_consumer_ = machine_.framebuffer().add_damage_consumer();
+    pointer_x_ = static_cast<int>(machine_.framebuffer().width()) / 2;
+    pointer_y_ = static_cast<int>(machine_.framebuffer().height()) / 2;
+}
+
+RdpServer::~RdpServer()
+{
+    stop_ = true;
+    if (capture_.joinable()) {
+        capture_.join();
+    }
+    shadow_server_stop(server_);
+    shadow_server_uninit(server_);
+    shadow_server_free(server_);
+    current_server = nullptr;
+}
+
+void RdpServer::start()
+{
+    if (!capture_.joinable()) {
+        capture_ = std::thread([this] { capture_loop(); });
+    }
+}
+
+void RdpServer::set_ticket(const std::string& ticket, std::chrono::seconds ttl)
+{
+    if (ticket.empty() || ticket.size() > 256) {
+        throw HvError("an RDP ticket has 1 to 256 characters");
+    }
+    std::lock_guard lock(ticket_mutex_);
+    ticket_ = ticket;
+    ticket_expiry_ = std::chrono::steady_clock::now() + ttl;
+}
+
+bool RdpServer::authenticate(const char* password)
+{
+    std::lock_guard lock(ticket_mutex_);
+    if (!ticket_ || std::chrono::steady_clock::now() > ticket_expiry_) {
+        ticket_.reset();
+        spdlog::warn("vmm.rdp refused a client: no valid ticket");
+        return false;
+    }
+    const std::string given = password;
+    const std::string expected = *ticket_;
+    ticket_.reset();  // one attempt per ticket
+    unsigned char diff = given.size() == expected.size() ? 0 : 1;
+    for (std::size_t i = 0; i < std::min(given.size(), expected.size()); ++i) {
+        diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
+    }
+    if (diff != 0) {
+        spdlog::warn("vmm.rdp refused a client: wrong ticket");
+    }
+    return diff == 0;
+}
+
+void RdpServer::keyboard(std::uint16_t flags, std::uint16_t code)
+{
+    if (const auto key = key_for_set1(static_cast<std::uint8_t>(code & 0xff), flags & KBD_FLAGS_EXTENDED)) {
+        machine_.input().key(key->code, key->extended, !(flags & KBD_FLAGS_RELEASE));
+    }
+}
+
+void RdpServer::mouse(std::uint16_t flags, std::uint16_t x, std::uint16_t y)
+{
+    std::uint8_t buttons = buttons_;
+    auto set = [&](std::uint16_t flag, std::uint8_t bit) {
+        if (flags & flag) {
+            buttons = (flags & PTR_FLAGS_DOWN) ? (buttons | bit) : (buttons & static_cast<std::uint8_t>(~bit));
+        }
+    };
+    set(PTR_FLAGS_BUTTON1, 0x01);  // left
+    set(PTR_FLAGS_BUTTON2, 0x02);  // right
+    set(PTR_FLAGS_BUTTON3, 0x04);  // middle
+    const int dx = (flags & PTR_FLAGS_MOVE) ? x - pointer_x_ : 0;
+    const int dy = (flags & PTR_FLAGS_MOVE) ? y - pointer_y_ : 0;
+    if (flags & PTR_FLAGS_MOVE) {
+        pointer_x_ = x;
+        pointer_y_ = y;
+    }
+    if (dx != 0 || dy != 0 || buttons != buttons_) {
+        machine_.input().mouse_motion(dx, dy, buttons);
+    }
+    buttons_ = buttons;
+}
+
+void RdpServer::client_connected()
+{
+    ++clients_;
+    full_refresh_ = true;
+}
+
+void RdpServer::client_disconnected()
+{
+    --clients_;
+}
+
+void RdpServer::capture_loop()
+{
+    Framebuffer& fb = machine_.framebuffer();
+    rdpShadowSubsystem* subsystem = server_->subsystem;
+    while (!stop_) {
+        std::this_thread::sleep_for(config_.frame_interval);  // the frame clock, not a wait for an event
+        if (clients_.load() == 0) {
+            continue;
+        }
+        auto rects = fb.damage(machine_.vm(), damage_consumer_);
+        if (full_refresh_.exchange(false)) {
+            rects = {{0, 0, fb.width(), fb.height()}};
+        }
+        if (rects.empty()) {
+            continue;
+        }
+        rdpShadowSurface* surface = server_->surface;
+        EnterCriticalSection(&surface->lock);
+        for (const auto& r : rects) {
+            for (std::uint32_t y = r.y; y < r.y + r.height; ++y) {
+                std::memcpy(surface->data + static_cast<std::size_t>(y) * surface->scanline + r.x * 4,
+                            fb.pixels() + static_cast<std::size_t>(y) * fb.stride() + r.x * 4, r.width * 4);
+            }
+            RECTANGLE_16 rect{static_cast<UINT16>(r.x), static_cast<UINT16>(r.y), static_cast<UINT16>(r.x + r.width),
+                              static_cast<UINT16>(r.y + r.height)};
+            region16_union_rect(&surface->invalidRegion, &surface->invalidRegion, &rect);
+        }
+        LeaveCriticalSection(&surface->lock);
+        shadow_subsystem_frame_update(subsystem);
+    }
+}
+
+}  // namespace vdi::hv

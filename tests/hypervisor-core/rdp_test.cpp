@@ -1,0 +1,105 @@
+// The RDP server with the real xfreerdp client (freerdp2-x11) under Xvfb, against the demo guest.
+#include <csignal>
+#include <filesystem>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "vdi/test/process.h"
+
+using namespace std::chrono_literals;
+using vdi::test::ChildProcess;
+using vdi::test::read_text_file;
+using vdi::test::wait_until;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct RdpDesktop {
+    fs::path dir = fs::temp_directory_path() / ("vdi-rdp-" + std::to_string(::getpid()));
+    std::unique_ptr<ChildProcess> vmm;
+    int port = 0;
+
+    RdpDesktop()
+    {
+        fs::create_directories(dir);
+        REQUIRE(vdi::test::run_process({VDI_VMM, "--kernel", VDI_DEMO_GUEST, "--memory", "64", "--serial",
+                                        "/dev/null", "--golden-out", (dir / "image").string()},
+                                       "", 120s)
+                    .exit_code == 0);
+        vmm = std::make_unique<ChildProcess>(
+            std::vector<std::string>{VDI_VMM, "--restore", (dir / "image").string(), "--serial", "/dev/null",
+                                     "--control", (dir / "c.sock").string(), "--rdp", "127.0.0.1:0", "--rdp-cert",
+                                     (dir / "host.crt").string(), "--rdp-key", (dir / "host.key").string(),
+                                     "--identity", R"({"host":"rdp-desk","user":"ruth"})"},
+            (dir / "vmm.log").string());
+        REQUIRE(wait_until([&] { return status().is_object(); }, 30s));
+        port = status()["displays"]["rdp"]["port"];
+    }
+    ~RdpDesktop()
+    {
+        vmm.reset();
+        fs::remove_all(dir);
+    }
+    nlohmann::json status() const
+    {
+        const auto r = vdi::test::unix_request((dir / "c.sock").string(), R"({"cmd":"status"})");
+        return r ? nlohmann::json::parse(*r) : nlohmann::json();
+    }
+    void ticket(const std::string& t)
+    {
+        const auto r = vdi::test::unix_request(
+            (dir / "c.sock").string(), R"({"cmd":"display_ticket","protocol":"rdp","ticket":")" + t + R"("})");
+        REQUIRE(r);
+        REQUIRE(nlohmann::json::parse(*r)["ok"] == true);
+    }
+    // xfreerdp in a full session under Xvfb, with extra options
+    std::unique_ptr<ChildProcess> viewer(const std::string& password, const std::vector<std::string>& extra = {})
+    {
+        std::vector<std::string> args = {"/usr/bin/xvfb-run", "-a", "/usr/bin/xfreerdp",
+                                         "/v:127.0.0.1:" + std::to_string(port), "/u:ruth", "/p:" + password,
+                                         "/sec:tls", "/cert:ignore", "-clipboard", "-sound"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return std::make_unique<ChildProcess>(args, (dir / "xfreerdp.log").string());
+    }
+    int clients() const { return status()["displays"]["rdp"]["clients"]; }
+};
+
+}  // namespace
+
+TEST_CASE("rdp: xfreerdp with the ticket reaches an active session, a wrong or reused ticket is refused",
+          "[kvm][rdp]")
+{
+    if (!fs::exists("/usr/bin/xfreerdp") || !fs::exists("/usr/bin/xvfb-run")) {
+        FAIL("xfreerdp and xvfb-run are needed (./vdi setup installs freerdp2-x11 and xvfb)");
+    }
+    RdpDesktop desktop;
+    REQUIRE(desktop.port > 0);
+
+    desktop.ticket("first-ticket");
+    auto wrong = desktop.viewer("not-the-ticket");
+    const auto wrong_exit = wrong->wait(60s);
+    REQUIRE(wrong_exit);
+    CHECK(*wrong_exit != 0);
+    CHECK_THAT(read_text_file((desktop.dir / "vmm.log").string()), Catch::Contains("wrong ticket"));
+
+    // the wrong guess burnt "first-ticket"
+    auto burnt = desktop.viewer("first-ticket");
+    CHECK(burnt->wait(60s).value_or(0) != 0);
+
+    for (const auto& options : std::vector<std::vector<std::string>>{{"/rfx"}, {"/bpp:16"}, {"/gfx"}}) {
+        INFO(options[0]);
+        desktop.ticket("good-ticket");
+        auto good = desktop.viewer("good-ticket", options);
+        // an active session: the server counts the client and keeps it
+        CHECK(wait_until([&] { return desktop.clients() == 1; }, 60s));
+        CHECK_FALSE(good->wait(3s));
+        good->signal(SIGTERM, true);
+        good->wait(30s);
+        CHECK(wait_until([&] { return desktop.clients() == 0; }, 30s));
+        // and the ticket cannot be used again
+        auto again = desktop.viewer("good-ticket", options);
+        CHECK(again->wait(60s).value_or(0) != 0);
+    }
+    CHECK(desktop.status()["state"] == "running");
+}
