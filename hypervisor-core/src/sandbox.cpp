@@ -40,6 +40,14 @@ constexpr int allowed_syscalls[] = {
     SCMP_SYS(clone3), SCMP_SYS(set_tid_address),
     // the display servers' event loops
     SCMP_SYS(select), SCMP_SYS(pselect6), SCMP_SYS(getpeername), SCMP_SYS(gettimeofday),
+    // FreeRDP/WinPR (RDP): event objects, waits, TLS
+    SCMP_SYS(eventfd2), SCMP_SYS(eventfd), SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait),
+    SCMP_SYS(epoll_pwait), SCMP_SYS(timerfd_create), SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime),
+    SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(uname),
+    SCMP_SYS(sysinfo), SCMP_SYS(getrusage), SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3), SCMP_SYS(prctl),
+    SCMP_SYS(sched_getparam), SCMP_SYS(sched_getscheduler), SCMP_SYS(sched_setscheduler), SCMP_SYS(getppid),
+    SCMP_SYS(clock_getres), SCMP_SYS(times), SCMP_SYS(getdents64), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
+    SCMP_SYS(membarrier),
 };
 
 [[noreturn]] void fail(const std::string& what, int err)

@@ -104,16 +104,20 @@ TEST_CASE("vdi-hostd runs 20 desktops, reports a killed VMM, refreshes, stops, a
     INFO(read_text_file((dir / "hostd.log").string()).substr(0, 3000));
     REQUIRE(wait_until([&] { return all_ready() == count; }, 180s));
     auto desktops = tx([&](pqxx::work& t) { return DesktopRepository(t).list_by_pool(pool.id); });
-    std::set<int> pids, vnc_ports;
+    std::set<int> pids, vnc_ports, rdp_ports;
     for (const auto& d : desktops) {
         REQUIRE(d.vmm_pid);
         CHECK(alive(*d.vmm_pid));
         pids.insert(*d.vmm_pid);
-        REQUIRE(d.vnc_port);  // each desktop's display server, recorded for the broker
+        REQUIRE(d.vnc_port);  // each desktop's display servers, recorded for the broker
+        REQUIRE(d.rdp_port);
         vnc_ports.insert(*d.vnc_port);
+        rdp_ports.insert(*d.rdp_port);
     }
     CHECK(pids.size() == count);
     CHECK(vnc_ports.size() == count);
+    CHECK(rdp_ports.size() == count);
+    CHECK(fs::exists(state_dir / "tls" / "host.crt"));  // one certificate per host
     CHECK(vmm_pids(state_dir.string()) == pids);
     // least privilege: the sandbox is on
     const auto status = read_text_file("/proc/" + std::to_string(*desktops[0].vmm_pid) + "/status");

@@ -1,4 +1,5 @@
-// The RDP server with the real xfreerdp client (freerdp2-x11) under Xvfb, against the demo guest.
+// The RDP server with the real xfreerdp client (freerdp2-x11) under Xvfb, against the demo guest
+// in a sandboxed VMM (as the host agent runs them).
 #include <csignal>
 #include <filesystem>
 
@@ -31,7 +32,7 @@ struct RdpDesktop {
             std::vector<std::string>{VDI_VMM, "--restore", (dir / "image").string(), "--serial", "/dev/null",
                                      "--control", (dir / "c.sock").string(), "--rdp", "127.0.0.1:0", "--rdp-cert",
                                      (dir / "host.crt").string(), "--rdp-key", (dir / "host.key").string(),
-                                     "--identity", R"({"host":"rdp-desk","user":"ruth"})"},
+                                     "--sandbox", "--identity", R"({"host":"rdp-desk","user":"ruth"})"},
             (dir / "vmm.log").string());
         REQUIRE(wait_until([&] { return status().is_object(); }, 30s));
         port = status()["displays"]["rdp"]["port"];

@@ -14,6 +14,7 @@
 #include "vdi/common/db/image_repository.h"
 #include "vdi/common/db/user_repository.h"
 #include "vdi/common/logging.h"
+#include "vdi/hv/display/rdp_server.h"
 
 namespace vdi::hv {
 namespace {
@@ -45,6 +46,10 @@ HostAgent::HostAgent(HostAgentConfig config) : config_(std::move(config))
             static_cast<std::int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGE_SIZE) / (1 << 20);
     }
     std::filesystem::create_directories(config_.state_dir);
+    // the host's RDP certificate, made once and shared by its desktops
+    rdp_certificate_ = config_.state_dir / "tls" / "host.crt";
+    rdp_private_key_ = config_.state_dir / "tls" / "host.key";
+    ensure_certificate(rdp_certificate_, rdp_private_key_, config_.name);
     if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
         throw Error("cannot create the host agent's wake-up pipe");
     }
@@ -221,7 +226,7 @@ void HostAgent::reconcile()
         if (found != vmms_.end()) {
             VmmProcess& vmm = *found->second;
             if (d.actual_state != db::DesktopActualState::running || d.actual_generation != d.generation ||
-                d.vmm_pid != vmm.pid() || d.vnc_port != vmm.vnc_port()) {
+                d.vmm_pid != vmm.pid() || d.vnc_port != vmm.vnc_port() || d.rdp_port != vmm.rdp_port()) {
                 // an adopted VMM, or a report that did not land: say again what runs
                 db::in_transaction(*db_, "report a running desktop", [&](pqxx::work& tx) {
                     db::ActualReport report;
@@ -229,6 +234,7 @@ void HostAgent::reconcile()
                     report.state = db::DesktopActualState::running;
                     report.vmm_pid = vmm.pid();
                     report.vnc_port = vmm.vnc_port();
+                    report.rdp_port = vmm.rdp_port();
                     db::DesktopRepository(tx).report_actual(d.id, report);
                 });
             }
@@ -276,6 +282,9 @@ void HostAgent::reconcile()
         launch.identity = {{"host", d.name}, {"user", details.second}};
         launch.sandbox = config_.sandbox_vmms;
         launch.vnc_bind = config_.display_bind;
+        launch.rdp_bind = config_.display_bind;
+        launch.rdp_certificate = rdp_certificate_;
+        launch.rdp_private_key = rdp_private_key_;
         std::string error;
         if (!details.first) {
             error = fmt::format("golden image {} does not exist", d.golden_image_id);
@@ -286,6 +295,7 @@ void HostAgent::reconcile()
                 log->info("started VMM desktop={} generation={} pid={}", d.id, d.generation, vmm->pid());
                 const int pid = vmm->pid();
                 const auto vnc_port = vmm->vnc_port();
+                const auto rdp_port = vmm->rdp_port();
                 vmms_[d.id] = std::move(vmm);
                 awaiting_ready_.insert(d.id);
                 db::in_transaction(*db_, "report a running desktop", [&](pqxx::work& tx) {
@@ -294,6 +304,7 @@ void HostAgent::reconcile()
                     report.state = db::DesktopActualState::running;
                     report.vmm_pid = pid;
                     report.vnc_port = vnc_port;
+                    report.rdp_port = rdp_port;
                     db::DesktopRepository(tx).report_actual(d.id, report);
                 });
             } catch (const std::exception& e) {

@@ -65,6 +65,10 @@ std::unique_ptr<VmmProcess> VmmProcess::start(const VmmLaunch& launch, std::chro
         args.push_back("--vnc");
         args.push_back(launch.vnc_bind + ":0");
     }
+    if (!launch.rdp_bind.empty()) {
+        args.insert(args.end(), {"--rdp", launch.rdp_bind + ":0", "--rdp-cert", launch.rdp_certificate.string(),
+                                 "--rdp-key", launch.rdp_private_key.string()});
+    }
     std::vector<char*> argv;
     for (auto& a : args) {
         argv.push_back(a.data());
@@ -116,6 +120,9 @@ void VmmProcess::read_ports()
         const auto& displays = status->value("displays", nlohmann::json::object());
         if (displays.contains("vnc")) {
             vnc_port_ = displays["vnc"].value("port", 0);
+        }
+        if (displays.contains("rdp")) {
+            rdp_port_ = displays["rdp"].value("port", 0);
         }
     }
 }

@@ -74,7 +74,9 @@ private:
     std::int64_t host_id_ = 0;
     std::map<std::int64_t, std::unique_ptr<VmmProcess>> vmms_;  // by desktop id
     std::set<std::pair<std::int64_t, std::int64_t>> failed_;    // (desktop, generation) not to retry
-    std::set<std::int64_t> awaiting_ready_;                     // desktops whose guest has not said ready
+    std::set<std::int64_t> awaiting_ready_;
+    std::filesystem::path rdp_certificate_;
+    std::filesystem::path rdp_private_key_;                     // desktops whose guest has not said ready
     std::atomic<bool> stop_{false};
     int wake_pipe_[2] = {-1, -1};
     std::thread heartbeat_;

@@ -26,6 +26,9 @@ struct VmmLaunch {
     nlohmann::json identity;      // {"host":..,"user":..}
     bool sandbox = true;          // --sandbox: no capabilities, seccomp filter, filesystem limits
     std::string vnc_bind;         // "ADDRESS" to serve VNC on a free port there; empty: no VNC
+    std::string rdp_bind;         // the same for RDP (needs the host's certificate below)
+    std::filesystem::path rdp_certificate;
+    std::filesystem::path rdp_private_key;
 };
 
 class VmmProcess {
@@ -48,6 +51,7 @@ public:
     bool adopted() const { return adopted_; }
     // The VNC port the VMM listens on (from its status); nullopt if it serves none.
     std::optional<int> vnc_port() const { return vnc_port_; }
+    std::optional<int> rdp_port() const { return rdp_port_; }
 
     // One control request; nullopt when the VMM does not answer.
     std::optional<nlohmann::json> request(const nlohmann::json& request) const;
@@ -68,6 +72,7 @@ private:
     int pidfd_ = -1;
     bool adopted_ = false;
     std::optional<int> vnc_port_;
+    std::optional<int> rdp_port_;
     void read_ports();
     bool exited_ = false;
     std::string exit_reason_;
