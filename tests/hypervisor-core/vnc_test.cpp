@@ -183,3 +183,33 @@ TEST_CASE("vnc: garbage and 100 clients connecting and dropping do not hurt the 
                                     demo_screen::text_color, demo_screen::window_color);
     }, 30s));
 }
+
+TEST_CASE("vnc: a browser client (noVNC) upgrades to websockets on the same port", "[kvm][vnc][websocket]")
+{
+    Desktop desktop;
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(desktop.vnc->port()));
+    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    const std::string upgrade = "GET /websockify HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n"
+                                "Origin: http://127.0.0.1\r\n\r\n";
+    REQUIRE(::write(fd, upgrade.data(), upgrade.size()) == static_cast<ssize_t>(upgrade.size()));
+    timeval timeout{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    std::string response;
+    char buffer[1024];
+    while (response.find("RFB 003.008") == std::string::npos) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n <= 0) break;
+        response.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    CHECK_THAT(response, Catch::StartsWith("HTTP/1.1 101 Switching Protocols"));
+    // RFC 6455's example key and accept value
+    CHECK_THAT(response, Catch::Contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+    CHECK_THAT(response, Catch::Contains("RFB 003.008"));  // the RFB banner, in a websocket frame
+}
