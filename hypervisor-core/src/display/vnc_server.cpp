@@ -204,6 +204,17 @@ void VncServer::pointer_event(int buttons, int x, int y, rfbClientPtr client)
     rfbDefaultPtrAddEvent(buttons, x, y, client);
 }
 
+long VncServer::bytes_sent() const
+{
+    long total = 0;
+    rfbClientIteratorPtr it = rfbGetClientIterator(screen_);
+    while (rfbClientPtr client = rfbClientIteratorNext(it)) {
+        total += rfbStatGetSentBytes(client);
+    }
+    rfbReleaseClientIterator(it);
+    return total;
+}
+
 void VncServer::client_connected()
 {
     ++clients_;

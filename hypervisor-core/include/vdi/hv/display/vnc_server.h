@@ -39,6 +39,8 @@ public:
     void set_ticket(const std::string& ticket, std::chrono::seconds ttl) override;
     int clients() const override { return clients_.load(); }
     void start() override;
+    // Bytes sent to the connected clients so far (libvncserver's statistics); for benchmarks.
+    long bytes_sent() const;
 
     // libvncserver callbacks (C linkage trampolines call these)
     bool check_password(_rfbClientRec* client, const char* response, int length);
