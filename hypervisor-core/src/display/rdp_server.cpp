@@ -19,6 +19,7 @@
 #include <winpr/wlog.h>
 
 #include "vdi/hv/devices/ps2_keymap.h"
+#include "vdi/hv/display/free_port.h"
 
 namespace vdi::hv {
 namespace {
@@ -127,22 +128,6 @@ int entry(RDP_SHADOW_ENTRY_POINTS* points)
     return 1;
 }
 
-int free_port(const std::string& address)
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in bound{};
-    bound.sin_family = AF_INET;
-    inet_pton(AF_INET, address.c_str(), &bound.sin_addr);
-    socklen_t length = sizeof bound;
-    int port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&bound), sizeof bound) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) == 0) {
-        port = ntohs(bound.sin_port);
-    }
-    ::close(fd);
-    return port;
-}
-
 }  // namespace
 
 void ensure_certificate(const std::filesystem::path& certificate, const std::filesystem::path& private_key,
@@ -196,7 +181,7 @@ RdpServer::RdpServer(Machine& machine, RdpConfig config) : machine_(machine), co
         current_server = nullptr;
         throw HvError("FreeRDP could not create a shadow server");
     }
-    port_ = config_.port != 0 ? config_.port : free_port(config_.address);
+    port_ = config_.port != 0 ? config_.port : free_tcp_port(config_.address);
     server_->port = static_cast<DWORD>(port_);
     server_->authentication = TRUE;
     server_->mayView = TRUE;

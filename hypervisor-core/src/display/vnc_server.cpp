@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "vdi/hv/devices/ps2_keymap.h"
+#include "vdi/hv/display/free_port.h"
 
 namespace vdi::hv {
 namespace {
@@ -50,22 +51,6 @@ rfbNewClientAction on_new_client(rfbClientPtr client)
 
 // libvncserver logs through these; keep them quiet and out of stdout
 void quiet_log(const char*, ...) {}
-
-int free_port(in_addr_t address)
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in bound{};
-    bound.sin_family = AF_INET;
-    bound.sin_addr.s_addr = address;
-    socklen_t length = sizeof bound;
-    int port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&bound), sizeof bound) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) == 0) {
-        port = ntohs(bound.sin_port);
-    }
-    ::close(fd);
-    return port;
-}
 
 bool equal_constant_time(const unsigned char* a, const char* b, std::size_t n)
 {
@@ -118,7 +103,7 @@ VncServer::VncServer(Machine& machine, VncConfig config) : machine_(machine), co
     // libvncserver does not listen on port 0: ask the kernel for a free port, then take it
     // (retrying should another process take it in between)
     for (int attempt = 0; attempt < 5 && port_ == 0; ++attempt) {
-        screen_->port = config_.port != 0 ? config_.port : free_port(screen_->listenInterface);
+        screen_->port = config_.port != 0 ? config_.port : free_tcp_port(config_.address);
         rfbInitServer(screen_);
         if (screen_->listenSock >= 0) {
             port_ = screen_->port;
