@@ -59,6 +59,7 @@ void subsystem_free(rdpShadowSubsystem* subsystem)
 
 int subsystem_init(rdpShadowSubsystem* subsystem)
 {
+    subsystem->captureFrameRate = 60;  // the encoders' frame clock: updates as fast as VNC's
     subsystem->numMonitors = static_cast<int>(monitor_fill(subsystem->monitors, 16));
     return subsystem->numMonitors > 0 ? 1 : -1;
 }
