@@ -189,6 +189,11 @@ void VncServer::pointer_event(int buttons, int x, int y, rfbClientPtr client)
     rfbDefaultPtrAddEvent(buttons, x, y, client);
 }
 
+void VncServer::mark_all_modified()
+{
+    mark_all_ = true;
+}
+
 long VncServer::bytes_sent() const
 {
     long total = 0;
@@ -223,7 +228,10 @@ void VncServer::serve()
             continue;
         }
         next_frame = now + config_.frame_interval;
-        const auto rects = fb.damage(machine_.vm(), damage_consumer_);
+        auto rects = fb.damage(machine_.vm(), damage_consumer_);
+        if (mark_all_.exchange(false)) {
+            rects = {{0, 0, fb.width(), fb.height()}};
+        }
         for (const auto& r : rects) {
             rfbMarkRectAsModified(screen_, static_cast<int>(r.x), static_cast<int>(r.y), static_cast<int>(r.x + r.width),
                                   static_cast<int>(r.y + r.height));

@@ -41,6 +41,8 @@ public:
     void start() override;
     // Bytes sent to the connected clients so far (libvncserver's statistics); for benchmarks.
     long bytes_sent() const;
+    // Marks the whole screen changed, as a full-screen repaint would (benchmarks). Any thread.
+    void mark_all_modified();
 
     // libvncserver callbacks (C linkage trampolines call these)
     bool check_password(_rfbClientRec* client, const char* response, int length);
@@ -59,6 +61,7 @@ private:
     std::thread thread_;
     std::atomic<bool> stop_{false};
     std::atomic<int> clients_{0};
+    std::atomic<bool> mark_all_{false};
     std::mutex ticket_mutex_;  // guards ticket_ and ticket_expiry_
     std::optional<std::string> ticket_;
     std::chrono::steady_clock::time_point ticket_expiry_;
