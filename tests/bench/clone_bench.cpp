@@ -32,6 +32,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_support.h"
 #include "vdi/hv/kvm/kvm_hypervisor.h"
 #include "vdi/hv/machine.h"
 #include "vdi/test/process.h"
@@ -47,13 +48,6 @@ namespace {
 double ms_since(Clock::time_point t0, Clock::time_point t1)
 {
     return std::chrono::duration<double, std::milli>(t1 - t0).count();
-}
-
-double percentile(std::vector<double> v, double p)
-{
-    std::sort(v.begin(), v.end());
-    const std::size_t index = std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size())));
-    return v[index];
 }
 
 // A vdi-vmm clone process started with --notify-fd; wait_running() blocks on the pipe.
@@ -115,35 +109,6 @@ struct CloneProcess {
         }
     }
 };
-
-struct Memory {
-    double pss_kib = 0, private_kib = 0, guest_private_kib = 0;
-};
-
-Memory memory_of(pid_t pid, const std::vector<std::pair<std::uintptr_t, std::uint64_t>>& guest)
-{
-    Memory m;
-    std::ifstream smaps("/proc/" + std::to_string(pid) + "/smaps");
-    std::string line;
-    bool in_guest = false;
-    while (std::getline(smaps, line)) {
-        std::uintptr_t start = 0, end = 0;
-        if (std::sscanf(line.c_str(), "%lx-%lx ", &start, &end) == 2 && line.find(':') > line.find('-')) {
-            in_guest = std::any_of(guest.begin(), guest.end(),
-                                   [&](const auto& g) { return start < g.first + g.second && end > g.first; });
-            continue;
-        }
-        long kib = 0;
-        if (std::sscanf(line.c_str(), "Pss: %ld kB", &kib) == 1) {
-            m.pss_kib += static_cast<double>(kib);
-        } else if (std::sscanf(line.c_str(), "Private_Clean: %ld kB", &kib) == 1 ||
-                   std::sscanf(line.c_str(), "Private_Dirty: %ld kB", &kib) == 1) {
-            m.private_kib += static_cast<double>(kib);
-            if (in_guest) m.guest_private_kib += static_cast<double>(kib);
-        }
-    }
-    return m;
-}
 
 // QMP: one command, returning the "return" (or "error") object; skips events and the greeting.
 std::optional<nlohmann::json> qmp(int fd, const std::string& command)
@@ -230,7 +195,7 @@ int main(int argc, char** argv)
         }
     }
     std::printf("in-process restore to vCPUs running: p50 %.2f ms, p99 %.2f ms; whole first frame read: p50 %.2f ms\n",
-                percentile(inprocess, 50), percentile(inprocess, 99), percentile(first_frame, 50));
+                bench::percentile(inprocess, 50), bench::percentile(inprocess, 99), bench::percentile(first_frame, 50));
 
     // 2. process restores: spawn -> vCPUs running
     std::vector<double> process_restore;
@@ -244,8 +209,8 @@ int main(int argc, char** argv)
         process_restore.push_back(ms_since(t0, Clock::now()));
         clone.stop();
     }
-    std::printf("process spawn to vCPUs running: p50 %.2f ms, p99 %.2f ms\n", percentile(process_restore, 50),
-                percentile(process_restore, 99));
+    std::printf("process spawn to vCPUs running: p50 %.2f ms, p99 %.2f ms\n", bench::percentile(process_restore, 50),
+                bench::percentile(process_restore, 99));
 
     // 3. sustained rate: two lanes start, run and tear down clone processes for 10 s
     std::atomic<int> done{0};
@@ -285,7 +250,7 @@ int main(int argc, char** argv)
         for (const auto& r : status["memory_regions"]) {
             guest.emplace_back(r["host_address"].get<std::uintptr_t>(), r["size"].get<std::uint64_t>());
         }
-        const auto m = memory_of(clone->pid, guest);
+        const auto m = bench::process_memory(clone->pid, guest);
         pss += m.pss_kib;
         private_total += m.private_kib;
         guest_private += m.guest_private_kib;
@@ -349,7 +314,7 @@ int main(int argc, char** argv)
                     restores.push_back(ms_since(t0, Clock::now()));
                     if (i == 0) {
                         std::this_thread::sleep_for(5s);
-                        private_kib = memory_of(qemu.pid(), {}).private_kib;
+                        private_kib = bench::process_memory(qemu.pid(), {}).private_kib;
                     }
                 }
                 if (q >= 0) {
@@ -361,22 +326,22 @@ int main(int argc, char** argv)
             if (restores.empty()) {
                 notes.push_back("QEMU never reported running after -incoming");
             } else {
-                qemu_p50 = percentile(restores, 50);
+                qemu_p50 = bench::percentile(restores, 50);
                 qemu_private = private_kib / 1024.0;
-                ratio = percentile(restores, 50) / percentile(process_restore, 50);
+                ratio = bench::percentile(restores, 50) / bench::percentile(process_restore, 50);
                 std::printf("QEMU -incoming to running: p50 %.1f ms over %zu runs; private memory %.1f MiB\n",
-                            percentile(restores, 50), restores.size(), private_kib / 1024.0);
+                            bench::percentile(restores, 50), restores.size(), private_kib / 1024.0);
             }
         }
     }
     fs::remove_all(dir);
 
     nlohmann::json result = {{"clones", clones},
-                             {"restore_p50_ms", percentile(process_restore, 50)},
-                             {"restore_p99_ms", percentile(process_restore, 99)},
-                             {"inprocess_restore_p50_ms", percentile(inprocess, 50)},
-                             {"inprocess_restore_p99_ms", percentile(inprocess, 99)},
-                             {"first_frame_p50_ms", percentile(first_frame, 50)},
+                             {"restore_p50_ms", bench::percentile(process_restore, 50)},
+                             {"restore_p99_ms", bench::percentile(process_restore, 99)},
+                             {"inprocess_restore_p50_ms", bench::percentile(inprocess, 50)},
+                             {"inprocess_restore_p99_ms", bench::percentile(inprocess, 99)},
+                             {"first_frame_p50_ms", bench::percentile(first_frame, 50)},
                              {"clones_per_s", clones_per_s},
                              {"idle_clones", measured},
                              {"summed_pss_mib", pss / 1024.0},

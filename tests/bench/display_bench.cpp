@@ -26,6 +26,7 @@
 #include "../hypervisor-core/rdp_client.h"
 #include "vdi/hv/display/rdp_server.h"
 #include "vdi/hv/display/vnc_server.h"
+#include "bench_support.h"
 #include "vdi/hv/kvm/kvm_hypervisor.h"
 #include "vdi/hv/machine.h"
 #include "vdi/test/process.h"
@@ -92,12 +93,6 @@ double cpu_seconds(int pid)
         if (i == 15) stime = std::stol(field);
     }
     return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double percentile(std::vector<double> v, double p)
-{
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size())))];
 }
 
 // Keys for 'a'..'z' in set 2 (the demo guest echoes them).
@@ -180,7 +175,7 @@ int main()
         latency.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     }
     std::printf("VNC update latency (key -> guest draws -> client has it): p50 %.1f ms, p99 %.1f ms over %zu\n",
-                percentile(latency, 50), percentile(latency, 99), latency.size());
+                bench::percentile(latency, 50), bench::percentile(latency, 99), latency.size());
     // full-screen updates per second: the server marks the whole screen changed each time the
     // client has finished the previous update (encode, transfer, decode; no guest drawing)
     static int frames_done = 0;
@@ -233,7 +228,7 @@ int main()
                 rdp_latency.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
             }
             std::printf("RDP update latency (scancode -> guest draws -> client has it): p50 %.1f ms, p99 %.1f ms over %zu\n",
-                        percentile(rdp_latency, 50), percentile(rdp_latency, 99), rdp_latency.size());
+                        bench::percentile(rdp_latency, 50), bench::percentile(rdp_latency, 99), rdp_latency.size());
         }
         fs::remove_all(tls);
     }
@@ -271,10 +266,10 @@ int main()
     machine.request_stop("bench over");
     machine.wait(10s);
 
-    nlohmann::json result = {{"vnc_update_p50_ms", percentile(latency, 50)},
-                             {"vnc_update_p99_ms", percentile(latency, 99)},
+    nlohmann::json result = {{"vnc_update_p50_ms", bench::percentile(latency, 50)},
+                             {"vnc_update_p99_ms", bench::percentile(latency, 99)},
                              {"rdp_update_p50_ms", rdp_latency.empty() ? nlohmann::json(nullptr)
-                                                                       : nlohmann::json(percentile(rdp_latency, 50))},
+                                                                       : nlohmann::json(bench::percentile(rdp_latency, 50))},
                              {"full_frame_fps", full_frame_fps},
                              {"bytes_per_full_frame", bytes_per_frame},
                              {"idle_cpu_pct_per_client", idle_watched - idle_alone},

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_support.h"
 #include "vdi/test/process.h"
 
 using namespace std::chrono_literals;
@@ -50,29 +51,6 @@ std::optional<nlohmann::json> control(const fs::path& socket_path, const std::st
     } catch (const std::exception&) {
         return std::nullopt;
     }
-}
-
-// Resident KiB of the process outside the given host address ranges (from /proc/PID/smaps).
-double overhead_mib(int pid, const std::vector<std::pair<std::uintptr_t, std::uint64_t>>& guest)
-{
-    std::ifstream smaps("/proc/" + std::to_string(pid) + "/smaps");
-    std::string line;
-    bool in_guest = false;
-    long outside_kib = 0;
-    while (std::getline(smaps, line)) {
-        std::uintptr_t start = 0, end = 0;
-        if (std::sscanf(line.c_str(), "%lx-%lx ", &start, &end) == 2 && line.find(':') > line.find('-')) {
-            in_guest = std::any_of(guest.begin(), guest.end(), [&](const auto& g) {
-                return start < g.first + g.second && end > g.first;
-            });
-            continue;
-        }
-        long kib = 0;
-        if (!in_guest && std::sscanf(line.c_str(), "Rss: %ld kB", &kib) == 1) {
-            outside_kib += kib;
-        }
-    }
-    return static_cast<double>(outside_kib) / 1024.0;
 }
 
 double median(std::vector<double> values)
@@ -138,7 +116,7 @@ int main(int argc, char** argv)
         for (const auto& r : status["memory_regions"]) {
             guest.emplace_back(r["host_address"].get<std::uintptr_t>(), r["size"].get<std::uint64_t>());
         }
-        overhead.push_back(overhead_mib(vmm.pid(), guest));
+        overhead.push_back(bench::process_memory(vmm.pid(), guest).rss_outside_guest_kib / 1024.0);
         control(socket_path, R"({"cmd":"stop"})");
         vmm.wait(30s);
         std::printf("run %2d: first instruction %7.2f ms, desktop ready %8.1f ms, VMM overhead %5.2f MiB\n", run + 1,

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "vdi/hv/control_client.h"
 #include "vdi/hv/hypervisor.h"
 
 extern char** environ;
@@ -185,37 +186,12 @@ void VmmProcess::write_record() const
 
 std::optional<nlohmann::json> VmmProcess::request(const nlohmann::json& request) const
 {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (socket_.string().size() >= sizeof address.sun_path) {
-        ::close(fd);
+    const auto response = request_line(socket_, request.dump(), std::chrono::seconds(2));
+    if (!response) {
         return std::nullopt;
     }
-    std::strcpy(address.sun_path, socket_.c_str());
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        ::close(fd);
-        return std::nullopt;
-    }
-    timeval timeout{2, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    const std::string line = request.dump() + "\n";
-    if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
-        ::close(fd);
-        return std::nullopt;
-    }
-    std::string response;
-    char buffer[8192];
-    while (response.find('\n') == std::string::npos) {
-        const ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n <= 0) {
-            break;
-        }
-        response.append(buffer, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
     try {
-        return nlohmann::json::parse(response.substr(0, response.find('\n')));
+        return nlohmann::json::parse(*response);
     } catch (const std::exception&) {
         return std::nullopt;
     }

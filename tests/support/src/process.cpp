@@ -1,6 +1,8 @@
 // fork/exec with a pipe for output and a deadline.
 #include "vdi/test/process.h"
 
+#include "vdi/hv/control_client.h"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -173,34 +175,7 @@ std::string read_text_file(const std::string& path)
 
 std::optional<std::string> unix_request(const std::string& socket_path, const std::string& line)
 {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (socket_path.size() >= sizeof address.sun_path) {
-        ::close(fd);
-        return std::nullopt;
-    }
-    std::strcpy(address.sun_path, socket_path.c_str());
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        ::close(fd);
-        return std::nullopt;
-    }
-    const std::string request = line + "\n";
-    if (::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
-        ::close(fd);
-        return std::nullopt;
-    }
-    std::string response;
-    char buffer[65536];
-    while (response.find('\n') == std::string::npos) {
-        const ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n <= 0) {
-            break;
-        }
-        response.append(buffer, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return response.substr(0, response.find('\n'));
+    return vdi::hv::request_line(socket_path, line, std::chrono::seconds(30));
 }
 
 std::string find_cloud_kernel()
