@@ -17,8 +17,7 @@
 #include "vdi/hv/kvm_probe.h"
 #include "vdi/hv/machine.h"
 #include "vdi/hv/sandbox.h"
-#include "vdi/hv/display/rdp_server.h"
-#include "vdi/hv/display/vnc_server.h"
+#include "vdi/hv/display/display_module.h"
 
 #include <nlohmann/json.hpp>
 
@@ -145,29 +144,24 @@ int main(int argc, char** argv)
             }
         }
         // display servers bind their sockets before the sandbox closes the door
-        std::unique_ptr<vdi::hv::VncServer> vnc_server;
+        // (each protocol's module is loaded only when asked for: see display_module.h)
+        std::vector<std::unique_ptr<vdi::hv::DisplayServer>> display_owners;
         std::vector<vdi::hv::DisplayServer*> displays;
         if (!vnc.empty()) {
-            const auto colon = vnc.rfind(':');
-            vdi::hv::VncConfig vnc_config;
-            vnc_config.address = colon == std::string::npos ? vnc : vnc.substr(0, colon);
-            vnc_config.port = colon == std::string::npos ? 0 : std::stoi(vnc.substr(colon + 1));
-            vnc_server = std::make_unique<vdi::hv::VncServer>(machine, vnc_config);
-            displays.push_back(vnc_server.get());
+            display_owners.push_back(
+                vdi::hv::load_display_server(machine, vdi::hv::parse_display_endpoint("vnc", vnc)));
         }
-        std::unique_ptr<vdi::hv::RdpServer> rdp_server;
         if (!rdp.empty()) {
             if (rdp_cert.empty() || rdp_key.empty()) {
                 return fail("--rdp needs --rdp-cert and --rdp-key (the host's TLS certificate)");
             }
-            const auto colon = rdp.rfind(':');
-            vdi::hv::RdpConfig rdp_config;
-            rdp_config.address = colon == std::string::npos ? rdp : rdp.substr(0, colon);
-            rdp_config.port = colon == std::string::npos ? 0 : std::stoi(rdp.substr(colon + 1));
-            rdp_config.certificate = rdp_cert;
-            rdp_config.private_key = rdp_key;
-            rdp_server = std::make_unique<vdi::hv::RdpServer>(machine, rdp_config);
-            displays.push_back(rdp_server.get());
+            auto options = vdi::hv::parse_display_endpoint("rdp", rdp);
+            options.certificate = rdp_cert;
+            options.private_key = rdp_key;
+            display_owners.push_back(vdi::hv::load_display_server(machine, options));
+        }
+        for (const auto& display : display_owners) {
+            displays.push_back(display.get());
         }
         if (sandbox) {
             vdi::hv::SandboxPaths paths;

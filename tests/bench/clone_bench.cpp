@@ -9,6 +9,8 @@
 //   guest_private_mib_per_clone         split into what the guest wrote ...
 //   vmm_private_mib_per_clone           ... and the VMM's own
 //   summed_pss_mib                    proportional set size of the 50 clones together
+//   restore_with_displays_p50_ms      the same spawn with --vnc and --rdp (display modules loaded)
+//   private_mib_with_displays         one such clone idle, private memory
 //   qemu_restore_p50_ms               qemu-system-x86_64 -incoming "exec:cat FILE" -> QMP "running"
 //   qemu_private_mib                  a restored QEMU instance idle, private memory
 //   qemu_ratio                        qemu_restore_p50_ms / restore_p50_ms
@@ -56,7 +58,8 @@ struct CloneProcess {
     int notify = -1;
     fs::path socket;
 
-    CloneProcess(const fs::path& image, const fs::path& socket_path, const std::string& identity)
+    CloneProcess(const fs::path& image, const fs::path& socket_path, const std::string& identity,
+                 const std::vector<std::string>& extra = {})
         : socket(socket_path)
     {
         int fds[2];
@@ -71,6 +74,7 @@ struct CloneProcess {
         if (!identity.empty()) {
             args.insert(args.end(), {"--identity", identity});
         }
+        args.insert(args.end(), extra.begin(), extra.end());
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
@@ -212,6 +216,41 @@ int main(int argc, char** argv)
     std::printf("process spawn to vCPUs running: p50 %.2f ms, p99 %.2f ms\n", bench::percentile(process_restore, 50),
                 bench::percentile(process_restore, 99));
 
+    // 2b. the same with both display servers (what a host agent starts): their modules load
+    std::vector<double> display_restore;
+    const std::vector<std::string> displays = {"--vnc", "127.0.0.1:0", "--rdp", "127.0.0.1:0", "--rdp-cert",
+                                               (dir / "host.crt").string(), "--rdp-key", (dir / "host.key").string()};
+    double display_private_mib = 0;
+    {
+        // kept alive together, so the display libraries' pages are shared as on a real host
+        std::vector<std::unique_ptr<CloneProcess>> display_fleet;
+        for (int i = 0; i < 20; ++i) {
+            const auto t0 = Clock::now();
+            display_fleet.push_back(std::make_unique<CloneProcess>(
+                image, dir / ("display" + std::to_string(i) + ".sock"), "", displays));
+            if (!display_fleet.back()->wait_running()) {
+                std::cerr << "clone_bench: a clone with displays failed to start\n";
+                return 1;
+            }
+            display_restore.push_back(ms_since(t0, Clock::now()));
+        }
+        std::this_thread::sleep_for(2s);
+        int counted = 0;
+        for (auto& clone : display_fleet) {
+            const auto response = vdi::test::unix_request(clone->socket.string(), R"({"cmd":"status"})");
+            if (!response) continue;
+            std::vector<std::pair<std::uintptr_t, std::uint64_t>> guest;
+            for (const auto& r : nlohmann::json::parse(*response)["memory_regions"]) {
+                guest.emplace_back(r["host_address"].get<std::uintptr_t>(), r["size"].get<std::uint64_t>());
+            }
+            display_private_mib += bench::process_memory(clone->pid, guest).private_kib / 1024.0;
+            ++counted;
+        }
+        display_private_mib /= std::max(counted, 1);
+    }
+    std::printf("with VNC and RDP servers: spawn to vCPUs running p50 %.2f ms; private memory per idle clone (20 together) %.2f MiB\n",
+                bench::percentile(display_restore, 50), display_private_mib);
+
     // 3. sustained rate: two lanes start, run and tear down clone processes for 10 s
     std::atomic<int> done{0};
     const auto rate_start = Clock::now();
@@ -348,6 +387,8 @@ int main(int argc, char** argv)
                              {"private_mib_per_clone", private_per},
                              {"guest_private_mib_per_clone", guest_per},
                              {"vmm_private_mib_per_clone", private_per - guest_per},
+                             {"restore_with_displays_p50_ms", bench::percentile(display_restore, 50)},
+                             {"private_mib_with_displays", display_private_mib},
                              {"qemu_restore_p50_ms", qemu_p50},
                              {"qemu_private_mib", qemu_private},
                              {"qemu_ratio", ratio},

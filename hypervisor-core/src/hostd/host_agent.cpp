@@ -14,7 +14,7 @@
 #include "vdi/common/db/image_repository.h"
 #include "vdi/common/db/user_repository.h"
 #include "vdi/common/logging.h"
-#include "vdi/hv/display/rdp_server.h"
+#include "vdi/hv/display/tls_certificate.h"
 
 namespace vdi::hv {
 namespace {

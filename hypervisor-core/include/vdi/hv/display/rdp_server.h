@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "vdi/hv/display/display_server.h"
+#include "vdi/hv/display/tls_certificate.h"
 #include "vdi/hv/machine.h"
 
 struct rdp_shadow_server;
@@ -30,10 +31,6 @@ struct RdpConfig {
     std::filesystem::path private_key;
     std::chrono::milliseconds frame_interval{16};
 };
-
-// Creates a self-signed RSA certificate and key for `common_name` unless both files exist.
-void ensure_certificate(const std::filesystem::path& certificate, const std::filesystem::path& private_key,
-                        const std::string& common_name);
 
 class RdpServer : public DisplayServer {
 public:

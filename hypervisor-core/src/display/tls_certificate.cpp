@@ -1,0 +1,56 @@
+// Self-signed TLS certificates for a host's display servers (OpenSSL).
+#include "vdi/hv/display/tls_certificate.h"
+
+#include <cstdio>
+#include <ctime>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "vdi/hv/hypervisor.h"
+
+namespace vdi::hv {
+
+void ensure_certificate(const std::filesystem::path& certificate, const std::filesystem::path& private_key,
+                        const std::string& common_name)
+{
+    if (std::filesystem::exists(certificate) && std::filesystem::exists(private_key)) {
+        return;
+    }
+    EVP_PKEY* key = EVP_RSA_gen(2048);
+    X509* x509 = X509_new();
+    if (key == nullptr || x509 == nullptr) {
+        throw HvError("cannot generate the RDP TLS key");
+    }
+    ASN1_INTEGER_set(X509_get_serialNumber(x509), static_cast<long>(std::time(nullptr)));
+    X509_gmtime_adj(X509_getm_notBefore(x509), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x509), 10L * 365 * 24 * 3600);
+    X509_set_pubkey(x509, key);
+    X509_NAME* name = X509_get_subject_name(x509);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()),
+                               -1, -1, 0);
+    X509_set_issuer_name(x509, name);
+    X509_sign(x509, key, EVP_sha256());
+    for (const auto& file : {certificate, private_key}) {
+        if (file.has_parent_path()) {
+            std::filesystem::create_directories(file.parent_path());
+        }
+    }
+    FILE* key_file = std::fopen(private_key.c_str(), "w");
+    FILE* cert_file = std::fopen(certificate.c_str(), "w");
+    const bool written = key_file != nullptr && cert_file != nullptr &&
+                         PEM_write_PrivateKey(key_file, key, nullptr, nullptr, 0, nullptr, nullptr) == 1 &&
+                         PEM_write_X509(cert_file, x509) == 1;
+    if (key_file != nullptr) std::fclose(key_file);
+    if (cert_file != nullptr) std::fclose(cert_file);
+    X509_free(x509);
+    EVP_PKEY_free(key);
+    if (!written) {
+        throw HvError("cannot write the RDP certificate to " + certificate.string());
+    }
+    std::filesystem::permissions(private_key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+}  // namespace vdi::hv
