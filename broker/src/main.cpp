@@ -1,9 +1,20 @@
-// vdi-broker: the HTTPS API for thin clients and administrators. Today: --check (configuration and database readiness).
+// vdi-broker: the HTTPS API for thin clients and administrators (docs/api.md).
+#include <csignal>
+#include <fstream>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 
+#include "vdi/broker/api.h"
+#include "vdi/broker/broker_config.h"
+#include "vdi/broker/connection_pool.h"
+#include "vdi/broker/http_server.h"
+#include "vdi/broker/metrics.h"
+#include "vdi/broker/ticket_delivery.h"
 #include "vdi/common/component.h"
+#include "vdi/common/db/database.h"
+#include "vdi/common/tls_certificate.h"
 
 int main(int argc, char** argv)
 {
@@ -11,15 +22,71 @@ int main(int argc, char** argv)
     vdi::CommonOptions common;
     vdi::add_common_options(app, common);
     bool check = false;
+    std::string listen, certificate, private_key, port_file;
+    bool generate_certificate = false;
     app.add_flag("--check", check, "validate the configuration and the database schema, then exit");
+    app.add_option("--listen", listen, "ADDRESS:PORT to serve on (overrides [broker] listen; port 0: any free port)");
+    app.add_option("--certificate", certificate, "PEM certificate chain (overrides [broker] certificate)");
+    app.add_option("--private-key", private_key, "PEM private key (overrides [broker] private_key)");
+    app.add_flag("--generate-certificate", generate_certificate,
+                 "create a self-signed certificate and key if the files are missing (demo)");
+    app.add_option("--port-file", port_file, "write the port served on to this file once listening");
     CLI11_PARSE(app, argc, argv);
 
     return vdi::run_main("vdi-broker", [&]() -> int {
         const vdi::Config config = vdi::load_component_config(common);
-        if (!check) {
-            std::cerr << "vdi-broker: only --check is available in this version (the HTTPS API for thin clients and administrators is not built yet)\n";
-            return 2;
+        if (check) {
+            return vdi::check_database(config, "vdi-broker");
         }
-        return vdi::check_database(config, "vdi-broker");
+        vdi::broker::BrokerConfig broker = vdi::broker::load_broker_config(config);
+        if (!listen.empty()) vdi::broker::parse_listen(listen, broker.http);
+        if (!certificate.empty()) broker.http.certificate = certificate;
+        if (!private_key.empty()) broker.http.private_key = private_key;
+        if (generate_certificate || broker.generate_certificate) {
+            vdi::ensure_certificate(broker.http.certificate, broker.http.private_key, "vdi-broker");
+        }
+        const std::string dsn = config.require_dsn();
+        {
+            // refuse to serve against a schema this build does not know
+            auto connection = vdi::db::connect(dsn, "vdi-broker");
+            vdi::require_current_schema(*connection);
+        }
+
+        // SIGTERM/SIGINT are taken by this thread only (sigwait below), never by request threads
+        sigset_t signals;
+        sigemptyset(&signals);
+        sigaddset(&signals, SIGTERM);
+        sigaddset(&signals, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+        vdi::broker::Metrics metrics;
+        vdi::broker::ConnectionPool pool(dsn, "vdi-broker", broker.db_connections);
+        vdi::broker::TicketDelivery tickets(dsn);
+        vdi::broker::Api api(broker.api, pool, tickets, metrics);
+        vdi::broker::HttpServer server(
+            broker.http,
+            [&](const vdi::broker::HttpRequest& request, const vdi::broker::RequestContext& context) {
+                return api.handle(request, context);
+            },
+            [](unsigned status, const std::string& message) {
+                return vdi::broker::Api::error_response(status, status == 413   ? "body_too_large"
+                                                                : status == 431 ? "headers_too_large"
+                                                                                : "bad_request",
+                                                        message);
+            });
+        server.start();
+        spdlog::info("broker.start listening on https://{}:{} threads={} db_connections={}", broker.http.address,
+                     server.port(), broker.http.threads, broker.db_connections);
+        if (!port_file.empty()) {
+            const std::string temporary = port_file + ".tmp";
+            std::ofstream(temporary) << server.port() << "\n";
+            std::filesystem::rename(temporary, port_file);
+        }
+        int signal = 0;
+        sigwait(&signals, &signal);
+        spdlog::info("broker.stop signal {}: finishing requests in flight", signal);
+        server.shutdown(std::chrono::seconds(10));
+        spdlog::info("broker.stop done");
+        return 0;
     });
 }

@@ -36,6 +36,19 @@ struct MigrationDir {
     }
 };
 
+// How many migrations the source tree ships, and the file name of the one numbered `n`.
+int shipped()
+{
+    return static_cast<int>(load_migrations(VDI_SQL_DIR).size());
+}
+
+std::string numbered(int n, const std::string& name)
+{
+    char prefix[16];
+    std::snprintf(prefix, sizeof prefix, "%04d_", n);
+    return prefix + name;
+}
+
 int table_count(pqxx::connection& c)
 {
     return in_transaction(c, "count tables", [](pqxx::work& tx) {
@@ -89,7 +102,7 @@ TEST_CASE("migrations: a changed applied migration is refused and nothing is app
     MigrationRunner(db.connection(), load_migrations(dir.path)).apply();
 
     dir.append("0001_initial_schema.sql", "\n-- a quiet edit\n");
-    dir.write("0002_more.sql", "CREATE TABLE should_not_exist (id int);\n");
+    dir.write(numbered(shipped() + 1, "more.sql"), "CREATE TABLE should_not_exist (id int);\n");
     MigrationRunner tampered(db.connection(), load_migrations(dir.path));
     CHECK_THROWS_AS(tampered.apply(), vdi::MigrationError);
     CHECK_THROWS_WITH(tampered.apply(), Catch::Matchers::Contains("0001_initial_schema.sql was changed after it was applied"));
@@ -106,29 +119,30 @@ TEST_CASE("migrations: a new migration is applied alone and a failing one leaves
     MigrationDir dir;
     MigrationRunner(db.connection(), load_migrations(dir.path)).apply();
 
-    dir.write("0002_add_notes.sql", "CREATE TABLE notes (id int PRIMARY KEY);\nALTER TABLE users ADD note text;\n");
+    const int n = shipped();
+    dir.write(numbered(n + 1, "add_notes.sql"), "CREATE TABLE notes (id int PRIMARY KEY);\nALTER TABLE users ADD note text;\n");
     const auto report = MigrationRunner(db.connection(), load_migrations(dir.path)).apply();
-    REQUIRE(report.applied == std::vector<std::string>{"0002_add_notes.sql"});
-    CHECK(report.schema_version == 2);
+    REQUIRE(report.applied == std::vector<std::string>{numbered(n + 1, "add_notes.sql")});
+    CHECK(report.schema_version == n + 1);
 
     // the first statement would succeed, the second fails: the whole file must roll back
-    dir.write("0003_broken.sql", "CREATE TABLE half_done (id int);\nALTER TABLE no_such_table ADD x int;\n");
+    dir.write(numbered(n + 2, "broken.sql"), "CREATE TABLE half_done (id int);\nALTER TABLE no_such_table ADD x int;\n");
     CHECK_THROWS_AS(MigrationRunner(db.connection(), load_migrations(dir.path)).apply(), vdi::MigrationError);
-    CHECK_THROWS_WITH(MigrationRunner(db.connection(), load_migrations(dir.path)).apply(), Catch::Matchers::Contains("0003_broken.sql") &&
-                             Catch::Matchers::Contains("schema stays at version 2"));
+    CHECK_THROWS_WITH(MigrationRunner(db.connection(), load_migrations(dir.path)).apply(), Catch::Matchers::Contains(numbered(n + 2, "broken.sql")) &&
+                             Catch::Matchers::Contains("schema stays at version " + std::to_string(n + 1)));
     const auto state = in_transaction(db.connection(), "inspect", [](pqxx::work& tx) {
         return std::make_pair(tx.exec1("SELECT to_regclass('half_done') IS NOT NULL")[0].as<bool>(),
                               tx.exec1("SELECT max(version) FROM schema_migrations")[0].as<int>());
     });
     CHECK_FALSE(state.first);
-    CHECK(state.second == 2);
+    CHECK(state.second == n + 1);
 }
 
 TEST_CASE("migrations: a database newer than the build is refused", "[migrations]")
 {
     vdi::test::TestDatabase db(vdi::test::TestDatabase::Schema::empty);
     MigrationDir dir;
-    dir.write("0002_future.sql", "CREATE TABLE future (id int);\n");
+    dir.write(numbered(shipped() + 1, "future.sql"), "CREATE TABLE future (id int);\n");
     MigrationRunner(db.connection(), load_migrations(dir.path)).apply();
     CHECK_THROWS_WITH(MigrationRunner(db.connection(), embedded_migrations()).apply(),
                       Catch::Contains("newer than this program"));
@@ -137,12 +151,13 @@ TEST_CASE("migrations: a database newer than the build is refused", "[migrations
 TEST_CASE("migrations: badly numbered or named files are refused", "[migrations]")
 {
     MigrationDir gap;
-    gap.write("0003_skipped_two.sql", "SELECT 1;\n");
-    CHECK_THROWS_WITH(load_migrations(gap.path), Catch::Contains("expected 0002"));
+    gap.write(numbered(shipped() + 2, "skipped_one.sql"), "SELECT 1;\n");
+    CHECK_THROWS_WITH(load_migrations(gap.path), Catch::Contains("expected " + numbered(shipped() + 1, "").substr(0, 4)));
 
     MigrationDir bad_name;
-    bad_name.write("0002-Bad Name.sql", "SELECT 1;\n");
-    CHECK_THROWS_WITH(load_migrations(bad_name.path), Catch::Contains("0002-Bad Name.sql"));
+    const std::string bad = numbered(shipped() + 1, "").substr(0, 4) + "-Bad Name.sql";
+    bad_name.write(bad, "SELECT 1;\n");
+    CHECK_THROWS_WITH(load_migrations(bad_name.path), Catch::Contains(bad));
 
     CHECK_THROWS_WITH(load_migrations("/nonexistent/sql"), Catch::Contains("does not exist"));
 }

@@ -4,7 +4,7 @@
 namespace vdi::db {
 namespace {
 
-constexpr const char* ticket_columns = "id, session_id, desktop_id, protocol, created_at, expires_at, used_at";
+constexpr const char* ticket_columns = "id, session_id, desktop_id, protocol, created_at, expires_at, used_at, delivered_at, delivery_error";
 
 DisplayTicket ticket_from_row(const pqxx::row& row)
 {
@@ -16,6 +16,8 @@ DisplayTicket ticket_from_row(const pqxx::row& row)
     t.created_at = get_time(row, "created_at");
     t.expires_at = get_time(row, "expires_at");
     t.used_at = get_optional_time(row, "used_at");
+    t.delivered_at = get_optional_time(row, "delivered_at");
+    t.delivery_error = get_optional<std::string>(row, "delivery_error");
     return t;
 }
 
@@ -39,6 +41,29 @@ std::optional<DisplayTicket> TicketRepository::consume(const std::string& ticket
                                          ticket_columns,
                                      ticket_hash_hex),
                      ticket_from_row);
+}
+
+std::optional<DisplayTicket> TicketRepository::find_for_delivery(Id id, const std::string& ticket_hash_hex)
+{
+    return first_row(tx_.exec_params(std::string("SELECT ") + ticket_columns +
+                                         " FROM display_tickets WHERE id = $1 AND ticket_hash = decode($2, 'hex') "
+                                         "AND used_at IS NULL AND delivered_at IS NULL AND delivery_error IS NULL "
+                                         "AND expires_at > now() FOR UPDATE",
+                                     id, ticket_hash_hex),
+                     ticket_from_row);
+}
+
+bool TicketRepository::record_delivery(Id id, const std::optional<std::string>& error)
+{
+    const auto result = tx_.exec_params(
+        "UPDATE display_tickets SET delivered_at = CASE WHEN $2::text IS NULL THEN now() END, delivery_error = $2 "
+        "WHERE id = $1 AND delivered_at IS NULL AND delivery_error IS NULL",
+        id, error);
+    // the broker waiting for this ticket learns the outcome at commit
+    tx_.exec_params("SELECT pg_notify('vdi_ticket_acks', json_build_object('ticket_id', $1::bigint, 'ok', "
+                    "$2::text IS NULL, 'error', $2::text)::text)",
+                    id, error);
+    return result.affected_rows() == 1;
 }
 
 int TicketRepository::purge_expired(std::chrono::seconds keep)

@@ -15,8 +15,8 @@
 #include <winpr/wlog.h>
 
 #include "vdi/hv/devices/ps2_keymap.h"
+#include "vdi/common/tls_certificate.h"
 #include "vdi/hv/display/free_port.h"
-#include "vdi/hv/display/tls_certificate.h"
 
 namespace vdi::hv {
 namespace {
@@ -135,7 +135,7 @@ RdpServer::RdpServer(Machine& machine, RdpConfig config) : machine_(machine), co
     }
     current_server = this;
     WLog_SetLogLevel(WLog_GetRoot(), WLOG_OFF);
-    ensure_certificate(config_.certificate, config_.private_key, "vdi desktop");
+    vdi::ensure_certificate(config_.certificate, config_.private_key, "vdi desktop");
     shadow_subsystem_set_entry(entry);
     server_ = shadow_server_new();
     if (server_ == nullptr) {

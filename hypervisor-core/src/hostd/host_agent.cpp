@@ -8,13 +8,15 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
+#include "vdi/common/crypto.h"
 #include "vdi/common/db/database.h"
 #include "vdi/common/db/desktop_repository.h"
 #include "vdi/common/db/host_repository.h"
 #include "vdi/common/db/image_repository.h"
+#include "vdi/common/db/ticket_repository.h"
 #include "vdi/common/db/user_repository.h"
 #include "vdi/common/logging.h"
-#include "vdi/hv/display/tls_certificate.h"
+#include "vdi/common/tls_certificate.h"
 
 namespace vdi::hv {
 namespace {
@@ -31,8 +33,23 @@ private:
     std::atomic<int>& counter_;
 };
 
+// Display tickets for this host's desktops (see deliver_tickets()).
+class TicketListener : public pqxx::notification_receiver {
+public:
+    TicketListener(pqxx::connection_base& c, const std::string& channel, std::vector<std::string>& queue)
+        : pqxx::notification_receiver(c, channel), queue_(queue)
+    {
+    }
+    void operator()(const std::string& payload, int) override { queue_.push_back(payload); }
+
+private:
+    std::vector<std::string>& queue_;
+};
+
 std::atomic<int> notifications{0};
 std::unique_ptr<Listener> listener;
+std::unique_ptr<TicketListener> ticket_listener;
+std::vector<std::string> ticket_queue;  // payloads not yet handled (agent thread only)
 
 }  // namespace
 
@@ -49,7 +66,7 @@ HostAgent::HostAgent(HostAgentConfig config) : config_(std::move(config))
     // the host's RDP certificate, made once and shared by its desktops
     rdp_certificate_ = config_.state_dir / "tls" / "host.crt";
     rdp_private_key_ = config_.state_dir / "tls" / "host.key";
-    ensure_certificate(rdp_certificate_, rdp_private_key_, config_.name);
+    vdi::ensure_certificate(rdp_certificate_, rdp_private_key_, config_.name);
     if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
         throw Error("cannot create the host agent's wake-up pipe");
     }
@@ -61,6 +78,7 @@ HostAgent::~HostAgent()
     if (heartbeat_.joinable()) {
         heartbeat_.join();
     }
+    ticket_listener.reset();
     listener.reset();
     ::close(wake_pipe_[0]);
     ::close(wake_pipe_[1]);
@@ -75,10 +93,12 @@ void HostAgent::request_stop()
 void HostAgent::connect()
 {
     const bool reconnecting = host_id_ != 0;
+    ticket_listener.reset();
     listener.reset();
     db_ = db::connect(config_.dsn, "vdi-hostd@" + config_.name);
     listener = std::make_unique<Listener>(*db_, notifications);
     if (reconnecting) {
+        listen_for_tickets();
         logger("hostd")->info("reconnected to the database; listening again");
     }
 }
@@ -113,6 +133,7 @@ void HostAgent::run()
     });
     log->info("registered host={} id={} vcpus={} memory_mib={}", config_.name, host_id_, config_.vcpus_total,
               config_.memory_mib_total);
+    listen_for_tickets();
     adopt_survivors();
     heartbeat_ = std::thread([this] { heartbeat_loop(); });
 
@@ -122,12 +143,15 @@ void HostAgent::run()
             if (!db_ || !db_->is_open()) {
                 connect();
             }
+            deliver_tickets();
             reap_exited();
             reconcile();
+            deliver_tickets();
         } catch (const std::exception& e) {
             log->error("reconcile failed, retrying: {}", e.what());
-            db_.reset();
+            ticket_listener.reset();
             listener.reset();
+            db_.reset();
         }
         next_resync = std::chrono::steady_clock::now() + config_.resync;
         // poll quickly while guests are coming up, otherwise sleep until woken or the resync
@@ -159,11 +183,72 @@ bool HostAgent::wait_for_work(std::chrono::milliseconds timeout)
             db_->get_notifs();
         } catch (const std::exception& e) {
             logger("hostd")->warn("lost the database connection ({}); reconnecting", e.what());
+            ticket_listener.reset();
             listener.reset();
             db_.reset();
         }
     }
     return ready > 0;
+}
+
+void HostAgent::listen_for_tickets()
+{
+    ticket_listener = std::make_unique<TicketListener>(*db_, "vdi_tickets_" + std::to_string(host_id_), ticket_queue);
+}
+
+void HostAgent::deliver_tickets()
+{
+    if (!db_) {
+        return;
+    }
+    db_->get_notifs();  // (also called from wait_for_work; cheap when nothing is pending)
+    auto log = logger("hostd");
+    std::vector<std::string> pending;
+    pending.swap(ticket_queue);
+    for (const auto& payload : pending) {
+        const auto message = nlohmann::json::parse(payload, nullptr, false);
+        if (!message.is_object() || !message.contains("ticket_id") || !message.contains("ticket") ||
+            !message.contains("desktop_id") || !message["ticket"].is_string()) {
+            log->warn("ignored a malformed ticket notification");
+            continue;
+        }
+        const auto ticket_id = message["ticket_id"].get<std::int64_t>();
+        const auto desktop_id = message["desktop_id"].get<std::int64_t>();
+        const std::string ticket = message["ticket"];
+        db::in_transaction(*db_, "deliver a display ticket", [&](pqxx::work& tx) {
+            db::TicketRepository tickets(tx);
+            // the plaintext must match the hash the broker stored: a forged or replayed
+            // notification changes nothing
+            const auto stored = tickets.find_for_delivery(ticket_id, sha256_hex(ticket));
+            if (!stored || stored->desktop_id != desktop_id) {
+                log->warn("ticket {} does not match a deliverable ticket; ignored", ticket_id);
+                return;
+            }
+            std::optional<std::string> error;
+            const auto it = vmms_.find(desktop_id);
+            if (it == vmms_.end() || it->second->generation() != message.value("generation", std::int64_t{0})) {
+                error = "the desktop is not running on this host";
+            } else {
+                const nlohmann::json request = {{"cmd", "display_ticket"},
+                                                {"protocol", db::to_string(stored->protocol)},
+                                                {"ticket", ticket},
+                                                {"ttl_s", message.value("ttl_s", 60)}};
+                const auto response = it->second->request(request);
+                if (!response) {
+                    error = "the desktop's VMM did not answer";
+                } else if (!response->value("ok", false)) {
+                    error = response->value("error", std::string("the VMM refused the ticket"));
+                }
+            }
+            tickets.record_delivery(ticket_id, error);
+            if (error) {
+                log->warn("ticket {} for desktop {} not delivered: {}", ticket_id, desktop_id, *error);
+            } else {
+                log->info("ticket {} delivered to desktop {} ({})", ticket_id, desktop_id,
+                          db::to_string(stored->protocol));
+            }
+        });
+    }
 }
 
 void HostAgent::reap_exited()

@@ -1,6 +1,7 @@
 // PostgreSQL access over libpqxx: connecting, transactions with retry, and row-reading helpers.
 //
 // Errors: pqxx exceptions are turned into vdi::DbError / vdi::ConflictError by in_transaction(),
+// (other exceptions thrown inside it pass through unchanged),
 // which is the boundary every repository call runs inside.
 // Threads: a pqxx::connection (and anything using it) belongs to one thread at a time.
 #pragma once
@@ -53,13 +54,13 @@ auto in_transaction(pqxx::connection& connection, std::string_view doing, Fn&& f
                 tx.commit();
                 return result;
             }
-        } catch (const vdi::Error&) {
-            throw;
-        } catch (const std::exception& e) {
-            if (attempt < attempts && is_transient(e)) {
+        } catch (const pqxx::pqxx_exception& e) {
+            // only the database's own failures are translated (or retried); anything else `fn`
+            // throws (a vdi::Error, an API refusal) passes through unchanged
+            if (attempt < attempts && is_transient(e.base())) {
                 continue;
             }
-            rethrow_as_db_error(e, doing);
+            rethrow_as_db_error(e.base(), doing);
         }
     }
 }

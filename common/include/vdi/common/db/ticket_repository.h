@@ -19,6 +19,8 @@ struct DisplayTicket {
     Timestamp created_at;
     Timestamp expires_at;
     std::optional<Timestamp> used_at;
+    std::optional<Timestamp> delivered_at;      // the host agent handed it to the VMM
+    std::optional<std::string> delivery_error;  // or could not, and why
 };
 
 class TicketRepository {
@@ -31,6 +33,12 @@ public:
     // Burns the ticket if it is unused and unexpired and returns it; nullopt otherwise (unknown,
     // used or expired alike). Two racing consumers: exactly one wins.
     std::optional<DisplayTicket> consume(const std::string& ticket_hash_hex);
+    // Host agents: the ticket `id` if `ticket_hash_hex` is its hash and it is still deliverable
+    // (unused, undelivered, unexpired), locked until the transaction ends; nullopt otherwise.
+    std::optional<DisplayTicket> find_for_delivery(Id id, const std::string& ticket_hash_hex);
+    // Records that the ticket reached its VMM (error empty) or could not, and notifies
+    // 'vdi_ticket_acks' at commit. False if an outcome was already recorded.
+    bool record_delivery(Id id, const std::optional<std::string>& error);
     // Deletes tickets that expired more than `keep` ago; returns how many.
     int purge_expired(std::chrono::seconds keep);
 

@@ -17,7 +17,6 @@
 #include <thread>
 
 #include "vdi/hv/display/display_server.h"
-#include "vdi/hv/display/tls_certificate.h"
 #include "vdi/hv/machine.h"
 
 struct rdp_shadow_server;

@@ -66,6 +66,11 @@ private:
     void adopt_survivors();
     void reconcile();
     void reap_exited();
+    // Display tickets from brokers: NOTIFY 'vdi_tickets_<host id>' carries the plaintext; the
+    // agent checks it against the stored hash, hands it to the desktop's VMM and records the
+    // outcome, which the waiting broker hears on 'vdi_ticket_acks'.
+    void listen_for_tickets();
+    void deliver_tickets();
     void heartbeat_loop();
     bool wait_for_work(std::chrono::milliseconds timeout);
 

@@ -1,5 +1,5 @@
-// Self-signed TLS certificates for a host's display servers (OpenSSL).
-#include "vdi/hv/display/tls_certificate.h"
+// Self-signed TLS certificates (OpenSSL): a host's RDP servers, the broker's demo pair.
+#include "vdi/common/tls_certificate.h"
 
 #include <cstdio>
 #include <ctime>
@@ -9,9 +9,9 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "vdi/hv/hypervisor.h"
+#include "vdi/common/error.h"
 
-namespace vdi::hv {
+namespace vdi {
 
 void ensure_certificate(const std::filesystem::path& certificate, const std::filesystem::path& private_key,
                         const std::string& common_name)
@@ -22,7 +22,7 @@ void ensure_certificate(const std::filesystem::path& certificate, const std::fil
     EVP_PKEY* key = EVP_RSA_gen(2048);
     X509* x509 = X509_new();
     if (key == nullptr || x509 == nullptr) {
-        throw HvError("cannot generate the RDP TLS key");
+        throw Error("cannot generate a TLS key");
     }
     ASN1_INTEGER_set(X509_get_serialNumber(x509), static_cast<long>(std::time(nullptr)));
     X509_gmtime_adj(X509_getm_notBefore(x509), 0);
@@ -48,9 +48,9 @@ void ensure_certificate(const std::filesystem::path& certificate, const std::fil
     X509_free(x509);
     EVP_PKEY_free(key);
     if (!written) {
-        throw HvError("cannot write the RDP certificate to " + certificate.string());
+        throw Error("cannot write the TLS certificate to " + certificate.string());
     }
     std::filesystem::permissions(private_key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
-}  // namespace vdi::hv
+}  // namespace vdi

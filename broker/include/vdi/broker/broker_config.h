@@ -1,0 +1,40 @@
+// The [broker] section of the broker's configuration file (all keys optional):
+//
+//   [broker]
+//   listen = "127.0.0.1:8443"            # ADDRESS:PORT (port 0: any free port)
+//   certificate = "/etc/vdi/broker.crt"  # PEM; with generate_certificate, created self-signed
+//   private_key = "/etc/vdi/broker.key"  #   if missing (the demo does this)
+//   generate_certificate = false
+//   threads = 16                         # request threads (each may wait on the database)
+//   db_connections = 16
+//   token_ttl_s = 28800                  # session tokens of logged-in clients
+//   ticket_ttl_s = 60                    # one-time display tickets
+//   ticket_delivery_timeout_ms = 5000    # how long connect waits for the host agent
+//   retry_after_s = 5
+//   [broker.argon2]      ops_limit = 3, mem_limit_kib = 65536
+//   [broker.throttle]    user_failures_before_lock = 5, address_failures_before_lock = 20,
+//                        first_lock_s = 30, max_lock_s = 900
+//   [broker.limits]      header_bytes = 8192, body_bytes = 65536, handshake_timeout_ms = 10000,
+//                        request_timeout_ms = 10000, idle_timeout_ms = 30000
+// Unknown keys are errors (ConfigError naming them), so a typo never passes silently.
+#pragma once
+
+#include "vdi/broker/api.h"
+#include "vdi/broker/http_server.h"
+#include "vdi/common/config.h"
+
+namespace vdi::broker {
+
+struct BrokerConfig {
+    HttpServerConfig http;
+    ApiSettings api;
+    int db_connections = 16;
+    bool generate_certificate = false;
+};
+
+BrokerConfig load_broker_config(const Config& config);
+
+// "ADDRESS:PORT" into the server config. ConfigError when malformed.
+void parse_listen(const std::string& listen, HttpServerConfig& http);
+
+}  // namespace vdi::broker

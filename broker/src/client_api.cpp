@@ -1,0 +1,400 @@
+// The thin-client endpoints: login, logout, me, desktops, connect, disconnect, logoff.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "audit.h"
+#include "vdi/broker/api.h"
+#include "vdi/common/db/api_token_repository.h"
+#include "vdi/common/db/database.h"
+#include "vdi/common/db/desktop_repository.h"
+#include "vdi/common/db/host_repository.h"
+#include "vdi/common/db/login_throttle_repository.h"
+#include "vdi/common/db/pool_repository.h"
+#include "vdi/common/db/session_repository.h"
+#include "vdi/common/db/ticket_repository.h"
+#include "vdi/common/error.h"
+
+namespace vdi::broker {
+namespace {
+
+using db::LockoutScope;
+
+nlohmann::json session_json(const db::Session& s, const std::string& pool_name, const std::string& desktop_name)
+{
+    return {{"id", s.id},
+            {"pool", pool_name},
+            {"desktop", desktop_name},
+            {"protocol", db::to_string(s.protocol)},
+            {"state", db::to_string(s.state)},
+            {"started_at", iso8601(s.started_at)},
+            {"disconnected_at", s.disconnected_at ? nlohmann::json(iso8601(*s.disconnected_at)) : nullptr}};
+}
+
+// Seconds until the later of two locks ends (0: not locked).
+int locked_for_s(const std::optional<db::Lockout>& a, const std::optional<db::Lockout>& b)
+{
+    const auto now = std::chrono::system_clock::now();
+    long seconds = 0;
+    for (const auto* lock : {&a, &b}) {
+        if (*lock && (*lock)->locked_until && *(*lock)->locked_until > now) {
+            seconds = std::max<long>(
+                seconds, std::chrono::ceil<std::chrono::seconds>(*(*lock)->locked_until - now).count());
+        }
+    }
+    return static_cast<int>(seconds);
+}
+
+struct NoDesktopReady {};
+
+}  // namespace
+
+nlohmann::json Api::login(const ParsedRequest& request, const RequestContext& context)
+{
+    const std::string username = request.body["user"];
+    const std::string password = request.body["password"];
+    const std::string& address = context.remote_address;
+    Caller anonymous;
+    anonymous.user.username = username;
+    anonymous.address = address;
+
+    // 1. a locked name or address is refused before any password is checked
+    std::optional<db::User> user;
+    int locked_s = 0;
+    {
+        auto lease = pool_.acquire();
+        db::in_transaction(*lease, "check login locks", [&](pqxx::work& tx) {
+            db::LoginThrottleRepository throttle(tx);
+            locked_s = locked_for_s(throttle.find(LockoutScope::user, username),
+                                    throttle.find(LockoutScope::address, address));
+            if (locked_s > 0) {
+                throttle.record_attempt(username, address, false);
+                db::AuditEntry entry;
+                entry.actor = username;
+                entry.action = "user.login";
+                entry.target_type = "user";
+                entry.target_id = username;
+                entry.success = false;
+                entry.source_address = address;
+                entry.details = {{"reason", "locked"}};
+                db::AuditRepository(tx).append(entry);
+                return;
+            }
+            user = db::UserRepository(tx).find_by_username(username);
+        });
+    }
+    if (locked_s > 0) {
+        metrics_.login_throttled();
+        throw ApiError(429, "too_many_attempts", "too many failed logins; try again later", locked_s);
+    }
+
+    // 2. the password, off any database connection (Argon2id is the expensive part); unknown
+    //    users are checked against a dummy hash so that the answer takes as long
+    const bool password_ok = verify_password(password, user ? user->password_hash : dummy_hash_);
+    const bool ok = user && password_ok && !user->disabled;
+
+    // 3. record the outcome: a token, or a failure counted against name and address
+    auto lease = pool_.acquire();
+    if (ok) {
+        const std::string token = random_token(32);
+        const auto issued = db::in_transaction(*lease, "log a user in", [&](pqxx::work& tx) {
+            db::LoginThrottleRepository throttle(tx);
+            throttle.clear(LockoutScope::user, username);
+            throttle.clear(LockoutScope::address, address);
+            throttle.record_attempt(username, address, true);
+            db::UserRepository users(tx);
+            users.record_login(user->id);
+            if (password_needs_rehash(user->password_hash, settings_.password_hash)) {
+                users.set_password_hash(user->id, hash_password(password, settings_.password_hash));
+            }
+            const auto api_token =
+                db::ApiTokenRepository(tx).create(user->id, sha256_hex(token), settings_.token_ttl, address);
+            Caller caller;
+            caller.user = *user;
+            caller.address = address;
+            audit(tx, caller, "user.login", "user", std::to_string(user->id));
+            return api_token;
+        });
+        metrics_.login(true);
+        return {{"token", token},
+                {"expires_at", iso8601(issued.expires_at)},
+                {"user", {{"id", user->id}, {"username", user->username}, {"role", db::to_string(user->role)}}}};
+    }
+    db::in_transaction(*lease, "record a failed login", [&](pqxx::work& tx) {
+        db::LoginThrottleRepository throttle(tx);
+        throttle.record_attempt(username, address, false);
+        const auto now = std::chrono::system_clock::now();
+        const auto by_user = throttle.register_failure(LockoutScope::user, username);
+        if (const auto lock = settings_.throttle.lock_for(by_user.consecutive_failures,
+                                                          settings_.throttle.user_failures_before_lock);
+            lock.count() > 0) {
+            throttle.lock_until(LockoutScope::user, username, now + lock);
+        }
+        const auto by_address = throttle.register_failure(LockoutScope::address, address);
+        if (const auto lock = settings_.throttle.lock_for(by_address.consecutive_failures,
+                                                          settings_.throttle.address_failures_before_lock);
+            lock.count() > 0) {
+            throttle.lock_until(LockoutScope::address, address, now + lock);
+        }
+        db::AuditEntry entry;
+        entry.actor_user_id = user ? std::optional<db::Id>(user->id) : std::nullopt;
+        entry.actor = username;
+        entry.action = "user.login";
+        entry.target_type = "user";
+        entry.target_id = user ? std::to_string(user->id) : username;
+        entry.success = false;
+        entry.source_address = address;
+        entry.details = {{"reason", !user ? "unknown user" : user->disabled ? "disabled" : "wrong password"}};
+        db::AuditRepository(tx).append(entry);
+    });
+    metrics_.login(false);
+    // the same answer whether the name exists, the password is wrong or the account is disabled
+    throw ApiError(401, "invalid_credentials", "wrong user name or password");
+}
+
+nlohmann::json Api::logout(const Caller& caller)
+{
+    auto lease = pool_.acquire();
+    db::in_transaction(*lease, "log out", [&](pqxx::work& tx) {
+        db::ApiTokenRepository(tx).revoke(caller.token_hash);
+        audit(tx, caller, "user.logout", "user", std::to_string(caller.user.id));
+    });
+    return {{"logged_out", true}};
+}
+
+nlohmann::json Api::me(const Caller& caller)
+{
+    return {{"id", caller.user.id},
+            {"username", caller.user.username},
+            {"display_name", caller.user.display_name},
+            {"role", db::to_string(caller.user.role)},
+            {"last_login_at", caller.user.last_login_at ? nlohmann::json(iso8601(*caller.user.last_login_at)) : nullptr}};
+}
+
+nlohmann::json Api::desktops(const Caller& caller)
+{
+    auto lease = pool_.acquire();
+    return db::in_transaction(*lease, "list the user's desktops", [&](pqxx::work& tx) {
+        db::PoolRepository pools(tx);
+        db::DesktopRepository desktops(tx);
+        nlohmann::json out = {{"pools", nlohmann::json::array()}, {"sessions", nlohmann::json::array()}};
+        std::map<db::Id, std::string> pool_names;
+        for (const auto& pool : pools.entitled_pools(caller.user.id)) {
+            pool_names[pool.id] = pool.name;
+            const auto counts = desktops.counts(pool.id);
+            nlohmann::json protocols = nlohmann::json::array();
+            for (const auto p : pool.protocols) protocols.push_back(db::to_string(p));
+            out["pools"].push_back({{"name", pool.name},
+                                    {"display_name", pool.display_name},
+                                    {"assignment", db::to_string(pool.assignment)},
+                                    {"protocols", protocols},
+                                    {"available", counts.ready > 0},
+                                    {"ready", counts.ready}});
+        }
+        for (const auto& session : db::SessionRepository(tx).live_for_user(caller.user.id)) {
+            const auto desktop = desktops.find(session.desktop_id);
+            if (!pool_names.count(session.pool_id)) {
+                if (const auto pool = pools.find(session.pool_id)) pool_names[pool->id] = pool->name;
+            }
+            out["sessions"].push_back(session_json(session, pool_names[session.pool_id], desktop ? desktop->name : ""));
+        }
+        return out;
+    });
+}
+
+nlohmann::json Api::connect(const ParsedRequest& request, const Caller& caller)
+{
+    const std::string pool_name = request.params.at(0);
+    const std::string protocol_name = request.body["protocol"];
+    const auto protocol = db::enum_from_string<db::DisplayProtocol>(protocol_name);
+    const std::string ticket = make_display_ticket(protocol_name);
+    const std::string ticket_hash = sha256_hex(ticket);
+
+    struct Outcome {
+        db::Session session;
+        db::Desktop desktop;
+        db::Host host;
+        int port = 0;
+        std::int64_t ticket_id = 0;
+        bool reconnected = false;
+        db::Timestamp expires_at;
+    };
+    auto lease = pool_.acquire();
+    std::optional<Outcome> outcome;
+    std::optional<db::Pool> pool;
+    std::vector<std::int64_t> expected;  // tickets of attempts a retried transaction rolled back too
+    const auto forget_all_but = [&](std::int64_t keep) {
+        for (const auto id : expected) {
+            if (id != keep) tickets_.forget(id);
+        }
+    };
+    try {
+        outcome = db::in_transaction(*lease, "connect a user to a desktop", [&](pqxx::work& tx) {
+            db::PoolRepository pools(tx);
+            pool = pools.find_by_name(pool_name);
+            // a pool the caller may not use looks exactly like one that does not exist
+            if (!pool || !pool->enabled || !pools.is_entitled(pool->id, caller.user.id)) {
+                throw ApiError(404, "not_found", "no such pool");
+            }
+            if (std::find(pool->protocols.begin(), pool->protocols.end(), protocol) == pool->protocols.end()) {
+                throw ApiError(400, "protocol_not_offered", "pool '" + pool_name + "' does not offer " + protocol_name);
+            }
+            db::SessionRepository sessions(tx);
+            db::DesktopRepository desktops(tx);
+            Outcome o;
+            if (auto existing = sessions.live_for_user_in_pool(caller.user.id, pool->id)) {
+                auto desktop = desktops.find(existing->desktop_id);
+                if (!desktop || desktop->actual_state != db::DesktopActualState::running ||
+                    desktop->actual_generation != existing->desktop_generation) {
+                    throw ApiError(503, "desktop_unavailable",
+                                   "your desktop is not running right now; try again shortly", settings_.retry_after_s);
+                }
+                sessions.mark_active(existing->id, protocol, caller.address);
+                o.session = *sessions.find(existing->id);
+                o.desktop = *desktop;
+                o.reconnected = true;
+            } else {
+                auto desktop = pool->assignment == db::PoolAssignment::floating
+                                   ? desktops.claim_floating(pool->id, caller.user.id)
+                                   : desktops.claim_dedicated(pool->id, caller.user.id);
+                if (!desktop) {
+                    throw NoDesktopReady{};
+                }
+                // (a dedicated user's own desktop may be being refreshed right now)
+                if (desktop->actual_state != db::DesktopActualState::running ||
+                    desktop->actual_generation != desktop->generation) {
+                    throw ApiError(503, "desktop_unavailable", "your desktop is starting; try again shortly",
+                                   settings_.retry_after_s);
+                }
+                db::NewSession fresh;
+                fresh.user_id = caller.user.id;
+                fresh.desktop_id = desktop->id;
+                fresh.pool_id = pool->id;
+                fresh.desktop_generation = desktop->generation;
+                fresh.protocol = protocol;
+                fresh.client_address = caller.address;
+                o.session = sessions.open(fresh);
+                o.desktop = *desktop;
+            }
+            if (!o.desktop.host_id) {
+                throw ApiError(503, "desktop_unavailable", "the desktop has no host", settings_.retry_after_s);
+            }
+            const auto host = db::HostRepository(tx).find(*o.desktop.host_id);
+            const auto port = protocol == db::DisplayProtocol::vnc ? o.desktop.vnc_port : o.desktop.rdp_port;
+            if (!host || !port) {
+                throw ApiError(503, "desktop_unavailable", "the desktop's display server is not up yet",
+                               settings_.retry_after_s);
+            }
+            o.host = *host;
+            o.port = *port;
+            const auto issued = db::TicketRepository(tx).issue(o.session.id, o.desktop.id, protocol, ticket_hash,
+                                                               settings_.ticket_ttl);
+            o.ticket_id = issued.id;
+            o.expires_at = issued.expires_at;
+            // the plaintext goes to the host agent with the commit, and nowhere else
+            const nlohmann::json delivery = {{"ticket_id", issued.id},  {"desktop_id", o.desktop.id},
+                                             {"generation", o.desktop.generation}, {"protocol", protocol_name},
+                                             {"ticket", ticket},        {"ttl_s", settings_.ticket_ttl.count()}};
+            tx.exec_params("SELECT pg_notify($1, $2)", "vdi_tickets_" + std::to_string(host->id), delivery.dump());
+            audit(tx, caller, o.reconnected ? "session.reconnect" : "desktop.assign", "desktop",
+                  std::to_string(o.desktop.id),
+                  {{"pool", pool_name}, {"session_id", o.session.id}, {"protocol", protocol_name},
+                   {"generation", o.desktop.generation}});
+            tickets_.expect(issued.id);
+            expected.push_back(issued.id);
+            return o;
+        });
+    } catch (const NoDesktopReady&) {
+        forget_all_but(0);
+        metrics_.no_desktop_ready();
+        // tell the pool managers there is demand (they grow the pool up to max_size)
+        try {
+            pqxx::nontransaction tx(*lease);
+            tx.exec_params("SELECT pg_notify('vdi_pools', $1)",
+                           nlohmann::json{{"pool_id", pool->id}, {"event", "demand"}}.dump());
+        } catch (const std::exception&) {
+        }
+        throw ApiError(503, "no_desktop_ready", "no desktop is ready in pool '" + pool_name + "'; try again shortly",
+                       settings_.retry_after_s);
+    }
+    catch (...) {
+        forget_all_but(0);
+        throw;
+    }
+    forget_all_but(outcome->ticket_id);
+    if (!outcome->reconnected) {
+        metrics_.assignment();
+    }
+    const auto ack = tickets_.wait(outcome->ticket_id, settings_.ticket_delivery_timeout);
+    if (!ack || !ack->ok) {
+        const std::string why = !ack ? "the desktop's host did not answer in time" : ack->error;
+        spdlog::warn("broker.connect ticket {} for desktop {} not delivered: {}", outcome->ticket_id,
+                     outcome->desktop.id, why);
+        throw ApiError(503, "desktop_unreachable",
+                       "the desktop could not be prepared for your connection (" + why + "); try again",
+                       settings_.retry_after_s);
+    }
+    return {{"session_id", outcome->session.id},
+            {"pool", pool_name},
+            {"desktop", outcome->desktop.name},
+            {"host", outcome->host.address},
+            {"port", outcome->port},
+            {"protocol", protocol_name},
+            {"ticket", ticket},
+            {"ticket_expires_at", iso8601(outcome->expires_at)},
+            {"reconnected", outcome->reconnected}};
+}
+
+nlohmann::json Api::disconnect(long long session_id, const Caller& caller)
+{
+    auto lease = pool_.acquire();
+    return db::in_transaction(*lease, "disconnect a session", [&](pqxx::work& tx) {
+        db::SessionRepository sessions(tx);
+        const auto session = sessions.find(session_id);
+        // another user's session looks exactly like a missing one
+        if (!session || (session->user_id != caller.user.id && !caller.is_admin())) {
+            throw ApiError(404, "not_found", "no such session");
+        }
+        if (session->state == db::SessionState::ended) {
+            throw ApiError(409, "session_ended", "the session has ended");
+        }
+        sessions.mark_disconnected(session_id);
+        audit(tx, caller, "session.disconnect", "session", std::to_string(session_id));
+        return nlohmann::json{{"session_id", session_id}, {"state", "disconnected"}};
+    });
+}
+
+nlohmann::json Api::logoff(long long session_id, const Caller& caller, bool forced)
+{
+    auto lease = pool_.acquire();
+    return db::in_transaction(*lease, "log a session off", [&](pqxx::work& tx) {
+        db::SessionRepository sessions(tx);
+        const auto session = sessions.find(session_id);
+        if (!session || (session->user_id != caller.user.id && !forced)) {
+            throw ApiError(404, "not_found", "no such session");
+        }
+        if (session->state == db::SessionState::ended) {
+            throw ApiError(409, "session_ended", "the session has ended");
+        }
+        sessions.end(session_id, forced ? "forced logoff by " + caller.user.username : "logoff");
+        const auto pool = db::PoolRepository(tx).find(session->pool_id);
+        db::DesktopRepository desktops(tx);
+        nlohmann::json result = {{"session_id", session_id}, {"state", "ended"}, {"refresh", false}};
+        if (pool && pool->assignment == db::PoolAssignment::floating) {
+            desktops.release(session->desktop_id, session->user_id);
+            // the next user must never see this user's state: a new clone from the golden image
+            if (pool->refresh_policy == db::RefreshPolicy::on_logoff) {
+                if (const auto desktop = desktops.find(session->desktop_id)) {
+                    if (const auto generation = desktops.bump_generation(desktop->id, desktop->generation)) {
+                        result["refresh"] = true;
+                        result["generation"] = *generation;
+                    }
+                }
+            }
+        }
+        audit(tx, caller, forced ? "session.force_logoff" : "session.logoff", "session", std::to_string(session_id),
+              {{"desktop_id", session->desktop_id}, {"user_id", session->user_id}, {"refresh", result["refresh"]}});
+        return result;
+    });
+}
+
+}  // namespace vdi::broker

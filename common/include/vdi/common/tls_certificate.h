@@ -1,0 +1,16 @@
+// Self-signed TLS certificates: the one a host's RDP servers present (generated on the host
+// agent's first start and kept with its state, so clients can pin it) and the broker's demo pair.
+// Only OpenSSL: vdi-tls is linked into the display modules as well as the services.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace vdi {
+
+// Creates a self-signed RSA-2048 certificate and key for `common_name` unless both files exist;
+// the key is written 0600. vdi::Error when it cannot.
+void ensure_certificate(const std::filesystem::path& certificate, const std::filesystem::path& private_key,
+                        const std::string& common_name);
+
+}  // namespace vdi

@@ -1,0 +1,335 @@
+// vdi-broker through a real HTTPS client against a real (throwaway) PostgreSQL: the thin-client
+// flow, authorization, tickets, refresh on logoff, and the operational endpoints.
+#include <csignal>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "broker_harness.h"
+#include "vdi/common/crypto.h"
+#include "vdi/common/db/database.h"
+#include "vdi/common/db/session_repository.h"
+#include "vdi/test/fixtures.h"
+#include "vdi/test/test_database.h"
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using vdi::test::BrokerProcess;
+using vdi::test::TestDatabase;
+using vdi::test::TicketAcker;
+
+namespace {
+
+struct World {
+    TestDatabase db;
+    vdi::db::Pool pool;
+    vdi::db::Host host;
+    std::vector<vdi::db::Desktop> desktops;
+
+    explicit World(int ready = 3, vdi::db::PoolAssignment assignment = vdi::db::PoolAssignment::floating)
+    {
+        vdi::db::in_transaction(db.connection(), "seed", [&](pqxx::work& tx) {
+            const auto image = vdi::test::make_image(tx);
+            pool = vdi::test::make_pool(tx, image.id, "office", assignment);
+            host = vdi::test::make_host(tx);
+            desktops = vdi::test::make_ready_desktops(tx, pool, host, ready);
+            const auto alice = vdi::test::make_user_with_password(tx, "alice", "alice-secret");
+            const auto bob = vdi::test::make_user_with_password(tx, "bob", "bob-secret");
+            vdi::test::make_user_with_password(tx, "root", "root-secret", vdi::db::UserRole::admin);
+            vdi::test::make_user_with_password(tx, "mallory", "mallory-secret");  // not entitled
+            vdi::db::PoolRepository pools(tx);
+            pools.entitle_user(pool.id, alice.id);
+            const auto staff = vdi::db::UserRepository(tx).create_group("staff");
+            vdi::db::UserRepository(tx).add_member(staff.id, bob.id);
+            pools.entitle_group(pool.id, staff.id);
+        });
+    }
+    long long scalar(const std::string& sql)
+    {
+        pqxx::work tx(db.connection());
+        return tx.exec(sql)[0][0].as<long long>();
+    }
+};
+
+std::string login(vdi::test::HttpsClient& client, const std::string& user, const std::string& password)
+{
+    const auto r = client.post("/api/v1/login", {{"user", user}, {"password", password}});
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    return r.json()["token"];
+}
+
+}  // namespace
+
+TEST_CASE("broker: login, desktops, connect with a delivered ticket, reconnect, disconnect, logoff, logout",
+          "[broker]")
+{
+    World world;
+    TicketAcker acker(world.db.dsn(), world.host.id);
+    BrokerProcess broker(world.db.dsn(), "flow");
+    auto client = broker.client();
+
+    const std::string token = login(*client, "alice", "alice-secret");
+    CHECK(token.size() == 43);  // 256 bits, base64url
+    // only the token's hash is stored
+    CHECK(world.scalar("SELECT count(*) FROM api_tokens WHERE token_hash = decode('" + vdi::sha256_hex(token) +
+                       "', 'hex')") == 1);
+
+    const auto me = client->get("/api/v1/me", token);
+    REQUIRE(me.status == 200);
+    CHECK(me.json()["username"] == "alice");
+    CHECK(me.json()["role"] == "user");
+
+    const auto listing = client->get("/api/v1/desktops", token);
+    REQUIRE(listing.status == 200);
+    REQUIRE(listing.json()["pools"].size() == 1);
+    CHECK(listing.json()["pools"][0]["name"] == "office");
+    CHECK(listing.json()["pools"][0]["ready"] == 3);
+    CHECK(listing.json()["pools"][0]["available"] == true);
+    CHECK(listing.json()["sessions"].empty());
+
+    // connect: a desktop, a session, and a ticket that reached the host agent first
+    const auto connected = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, token);
+    INFO(connected.body);
+    REQUIRE(connected.status == 200);
+    const auto c = connected.json();
+    CHECK(c["host"] == "127.0.0.1");
+    CHECK(c["protocol"] == "vnc");
+    CHECK(c["reconnected"] == false);
+    const std::string ticket = c["ticket"];
+    CHECK(ticket.size() == 8);  // VNC authentication carries 8 characters
+    CHECK(acker.received() == std::vector<std::string>{ticket});
+    CHECK(world.scalar("SELECT count(*) FROM display_tickets WHERE ticket_hash = decode('" + vdi::sha256_hex(ticket) +
+                       "', 'hex') AND delivered_at IS NOT NULL") == 1);
+    const long long session_id = c["session_id"];
+    const long long desktop_port = c["port"];
+    CHECK(desktop_port >= 5900);
+
+    // the listing shows the session; the pool has one fewer ready desktop
+    const auto after = client->get("/api/v1/desktops", token).json();
+    CHECK(after["pools"][0]["ready"] == 2);
+    REQUIRE(after["sessions"].size() == 1);
+    CHECK(after["sessions"][0]["id"] == session_id);
+    CHECK(after["sessions"][0]["state"] == "active");
+
+    // connecting again (over RDP now) reconnects to the same desktop with a fresh, longer ticket
+    const auto again = client->post("/api/v1/desktops/office/connect", {{"protocol", "rdp"}}, token);
+    REQUIRE(again.status == 200);
+    CHECK(again.json()["reconnected"] == true);
+    CHECK(again.json()["session_id"] == session_id);
+    CHECK(again.json()["desktop"] == c["desktop"]);
+    CHECK(again.json()["ticket"].get<std::string>().size() == 24);
+    CHECK(again.json()["ticket"] != ticket);
+
+    const auto disconnected = client->post("/api/v1/sessions/" + std::to_string(session_id) + "/disconnect", json::object(), token);
+    REQUIRE(disconnected.status == 200);
+    CHECK(disconnected.json()["state"] == "disconnected");
+    CHECK(client->get("/api/v1/desktops", token).json()["sessions"][0]["state"] == "disconnected");
+
+    // logoff of a floating desktop: released and refreshed (new generation, not ready until the
+    // host agent runs a fresh clone), so the next user never sees this one's state
+    const auto desktop_id = world.scalar("SELECT desktop_id FROM sessions WHERE id = " + std::to_string(session_id));
+    const auto generation = world.scalar("SELECT generation FROM desktops WHERE id = " + std::to_string(desktop_id));
+    const auto logoff = client->post("/api/v1/sessions/" + std::to_string(session_id) + "/logoff", json::object(), token);
+    REQUIRE(logoff.status == 200);
+    CHECK(logoff.json()["refresh"] == true);
+    CHECK(world.scalar("SELECT generation FROM desktops WHERE id = " + std::to_string(desktop_id)) == generation + 1);
+    CHECK(world.scalar("SELECT count(*) FROM desktops WHERE id = " + std::to_string(desktop_id) +
+                       " AND assigned_user_id IS NULL") == 1);
+    CHECK(client->get("/api/v1/desktops", token).json()["pools"][0]["ready"] == 2);
+    CHECK(client->post("/api/v1/sessions/" + std::to_string(session_id) + "/logoff", json::object(), token).status == 409);
+
+    // the audit log has the login, the assignment, the reconnect, the disconnect and the logoff
+    for (const char* action : {"user.login", "desktop.assign", "session.reconnect", "session.disconnect", "session.logoff"}) {
+        INFO(action);
+        CHECK(world.scalar(std::string("SELECT count(*) FROM audit_log WHERE action = '") + action +
+                           "' AND actor = 'alice' AND source_address = '127.0.0.1'") >= 1);
+    }
+
+    REQUIRE(client->post("/api/v1/logout", json::object(), token).status == 200);
+    CHECK(client->get("/api/v1/me", token).status == 401);
+}
+
+TEST_CASE("broker: a user cannot see or act on another user's sessions, non-admins get 403", "[broker]")
+{
+    World world;
+    TicketAcker acker(world.db.dsn(), world.host.id);
+    BrokerProcess broker(world.db.dsn(), "authz");
+    auto client = broker.client();
+    const auto alice = login(*client, "alice", "alice-secret");
+    const auto bob = login(*client, "bob", "bob-secret");  // entitled through the group
+    const auto mallory = login(*client, "mallory", "mallory-secret");
+
+    const auto a = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice).json();
+    const std::string session = std::to_string(a["session_id"].get<long long>());
+    const auto b = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, bob);
+    REQUIRE(b.status == 200);
+    CHECK(b.json()["desktop"] != a["desktop"]);
+
+    // bob sees only his own session and cannot touch alice's
+    const auto bobs = client->get("/api/v1/desktops", bob).json()["sessions"];
+    REQUIRE(bobs.size() == 1);
+    CHECK(bobs[0]["id"] == b.json()["session_id"]);
+    CHECK(client->post("/api/v1/sessions/" + session + "/disconnect", json::object(), bob).status == 404);
+    CHECK(client->post("/api/v1/sessions/" + session + "/logoff", json::object(), bob).status == 404);
+    CHECK(world.scalar("SELECT count(*) FROM sessions WHERE id = " + session + " AND state = 'active'") == 1);
+
+    // mallory is not entitled: the pool does not exist for her
+    CHECK(client->get("/api/v1/desktops", mallory).json()["pools"].empty());
+    const auto refused = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, mallory);
+    CHECK(refused.status == 404);
+    CHECK(refused.json()["error"]["code"] == "not_found");
+
+    // the admin API is for admins only
+    for (const char* path : {"/api/v1/admin/users", "/api/v1/admin/pools", "/api/v1/admin/audit"}) {
+        CHECK(client->get(path, alice).status == 403);
+        CHECK(client->get(path).status == 401);
+    }
+    CHECK(client->post("/api/v1/admin/users/1/disable", json::object(), alice).status == 403);
+    CHECK(world.scalar("SELECT count(*) FROM users WHERE disabled") == 0);
+
+    // no token, a made-up token, a malformed header
+    CHECK(client->get("/api/v1/me").status == 401);
+    CHECK(client->get("/api/v1/me", vdi::random_token(32)).status == 401);
+    CHECK(client->request("GET", "/api/v1/me", "", "", "").status == 401);
+}
+
+TEST_CASE("broker: no ready desktop gives 503 with Retry-After at once, and an undeliverable ticket 503 too",
+          "[broker]")
+{
+    World world(1);
+    TicketAcker acker(world.db.dsn(), world.host.id);
+    BrokerProcess broker(world.db.dsn(), "busy");
+    auto client = broker.client();
+    const auto alice = login(*client, "alice", "alice-secret");
+    const auto bob = login(*client, "bob", "bob-secret");
+    REQUIRE(client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice).status == 200);
+
+    const auto started = std::chrono::steady_clock::now();
+    const auto none = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, bob);
+    CHECK(std::chrono::steady_clock::now() - started < 1s);
+    CHECK(none.status == 503);
+    CHECK(none.json()["error"]["code"] == "no_desktop_ready");
+    CHECK(none.headers.at("retry-after") == "2");
+    CHECK(world.scalar("SELECT count(*) FROM sessions WHERE state <> 'ended'") == 1);
+
+    // a protocol the pool does not offer
+    vdi::db::in_transaction(world.db.connection(), "vnc only", [&](pqxx::work& tx) {
+        tx.exec("UPDATE pools SET protocols = '{vnc}'");
+    });
+    CHECK(client->post("/api/v1/desktops/office/connect", {{"protocol", "rdp"}}, alice).json()["error"]["code"] ==
+          "protocol_not_offered");
+
+    // the host agent refuses the ticket, or does not answer: 503, and the session stays for a retry
+    acker.fail_with("the desktop is not running on this host");
+    const auto refused = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice);
+    CHECK(refused.status == 503);
+    CHECK(refused.json()["error"]["code"] == "desktop_unreachable");
+    CHECK_THAT(refused.json()["error"]["message"].get<std::string>(), Catch::Contains("not running on this host"));
+    acker.pause(true);
+    const auto silent_start = std::chrono::steady_clock::now();
+    const auto silent = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice);
+    CHECK(silent.status == 503);
+    CHECK(std::chrono::steady_clock::now() - silent_start < 5s);  // the configured 3 s, not forever
+    acker.pause(false);
+    acker.fail_with("");
+    CHECK(client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice).status == 200);
+}
+
+TEST_CASE("broker: dedicated pools keep the user's own desktop across logoff", "[broker]")
+{
+    World world(2, vdi::db::PoolAssignment::dedicated);
+    TicketAcker acker(world.db.dsn(), world.host.id);
+    BrokerProcess broker(world.db.dsn(), "dedicated");
+    auto client = broker.client();
+    const auto alice = login(*client, "alice", "alice-secret");
+    const auto first = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice).json();
+    REQUIRE(client->post("/api/v1/sessions/" + std::to_string(first["session_id"].get<long long>()) + "/logoff",
+                         json::object(), alice)
+                .json()["refresh"] == false);
+    const auto second = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice);
+    REQUIRE(second.status == 200);
+    CHECK(second.json()["desktop"] == first["desktop"]);
+    CHECK(second.json()["reconnected"] == false);
+}
+
+TEST_CASE("broker: /healthz, /readyz and /metrics", "[broker]")
+{
+    World world;
+    TicketAcker acker(world.db.dsn(), world.host.id);
+    BrokerProcess broker(world.db.dsn(), "ops");
+    auto client = broker.client();
+    CHECK(client->get("/healthz").json()["status"] == "ok");
+    CHECK(client->get("/readyz").json()["status"] == "ready");
+    const auto alice = login(*client, "alice", "alice-secret");
+    CHECK(client->post("/api/v1/login", {{"user", "alice"}, {"password", "wrong"}}).status == 401);
+    REQUIRE(client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice).status == 200);
+    const auto metrics = client->get("/metrics");
+    REQUIRE(metrics.status == 200);
+    CHECK(metrics.headers.at("content-type").rfind("text/plain", 0) == 0);
+    const std::string& text = metrics.body;
+    CHECK_THAT(text, Catch::Contains("vdi_broker_logins_total{result=\"ok\"} 1"));
+    CHECK_THAT(text, Catch::Contains("vdi_broker_logins_total{result=\"failed\"} 1"));
+    CHECK_THAT(text, Catch::Contains("vdi_broker_assignments_total 1"));
+    CHECK_THAT(text, Catch::Contains("vdi_pool_ready_desktops{pool=\"office\"} 2"));
+    CHECK_THAT(text, Catch::Contains(
+                         "vdi_broker_requests_total{method=\"POST\",route=\"/api/v1/desktops/{pool}/connect\",status=\"200\"} 1"));
+    CHECK_THAT(text, Catch::Contains("vdi_broker_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/login\",le=\"+Inf\"} 2"));
+    CHECK_THAT(text, Catch::Contains("vdi_broker_ticket_listener_up 1"));
+}
+
+TEST_CASE("broker: a PostgreSQL outage gives 503s and the broker recovers by itself", "[broker]")
+{
+    World world;
+    TicketAcker acker(world.db.dsn(), world.host.id);
+    BrokerProcess broker(world.db.dsn(), "outage");
+    auto client = broker.client();
+    const auto alice = login(*client, "alice", "alice-secret");
+    REQUIRE(client->get("/api/v1/desktops", alice).status == 200);
+
+    // the database goes away for the broker: new connections refused, existing ones killed
+    pqxx::connection admin(vdi::test::cluster_dsn());
+    {
+        pqxx::nontransaction tx(admin);
+        tx.exec("ALTER DATABASE " + tx.quote_name(world.db.name()) + " ALLOW_CONNECTIONS false");
+        tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = " + tx.quote(world.db.name()) +
+                " AND application_name LIKE 'vdi-broker%'");
+    }
+    const auto down = client->get("/api/v1/desktops", alice);
+    CHECK(down.status == 503);
+    CHECK(down.json()["error"]["code"] == "database_unavailable");
+    CHECK(down.headers.count("retry-after") == 1);
+    CHECK(client->get("/readyz").status == 503);
+    CHECK(client->get("/healthz").status == 200);
+
+    {
+        pqxx::nontransaction tx(admin);
+        tx.exec("ALTER DATABASE " + tx.quote_name(world.db.name()) + " ALLOW_CONNECTIONS true");
+    }
+    CHECK(vdi::test::wait_until([&] { return client->get("/readyz").status == 200; }, 10s));
+    CHECK(client->get("/api/v1/desktops", alice).status == 200);
+    // the ticket listener reconnected too: connect works end to end again
+    CHECK(vdi::test::wait_until(
+        [&] { return client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice).status == 200; },
+        10s));
+}
+
+TEST_CASE("broker: SIGTERM lets a request in flight finish, then exits 0", "[broker]")
+{
+    World world;
+    TicketAcker acker(world.db.dsn(), world.host.id);
+    BrokerProcess broker(world.db.dsn(), "shutdown");
+    auto client = broker.client();
+    const auto alice = login(*client, "alice", "alice-secret");
+    acker.pause(true);  // connect now waits its full 3 s for a ticket acknowledgement
+    vdi::test::HttpResult slow;
+    std::thread request([&] { slow = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice); });
+    std::this_thread::sleep_for(500ms);
+    broker.process().signal(SIGTERM);
+    request.join();
+    CHECK(slow.status == 503);  // answered (ticket not acknowledged), not cut off
+    CHECK(slow.json()["error"]["code"] == "desktop_unreachable");
+    const auto status = broker.process().wait(15s);
+    REQUIRE(status);
+    CHECK(*status == 0);
+}

@@ -1,0 +1,169 @@
+// Broker test harness.
+#include "broker_harness.h"
+
+#include <csignal>
+#include <fstream>
+
+#include <unistd.h>
+
+#include "vdi/common/crypto.h"
+#include "vdi/common/db/database.h"
+#include "vdi/common/db/ticket_repository.h"
+
+namespace vdi::test {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+class TicketReceiver : public pqxx::notification_receiver {
+public:
+    TicketReceiver(pqxx::connection_base& c, const std::string& channel, std::vector<std::string>& queue)
+        : pqxx::notification_receiver(c, channel), queue_(queue)
+    {
+    }
+    void operator()(const std::string& payload, int) override { queue_.push_back(payload); }
+
+private:
+    std::vector<std::string>& queue_;
+};
+
+}  // namespace
+
+BrokerProcess::BrokerProcess(const std::string& dsn, const std::string& name, const std::string& extra_config)
+{
+    static int counter = 0;
+    dir_ = fs::temp_directory_path() / ("vdi-broker-test-" + std::to_string(::getpid()) + "-" + name + "-" +
+                                        std::to_string(++counter));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    certificate_ = dir_ / "tls.crt";
+    const fs::path config = dir_ / "broker.toml";
+    {
+        std::ofstream out(config);
+        out << "[database]\ndsn = \"" << dsn << "\"\n[log]\nlevel = \"warn\"\n"
+            << "[broker]\nlisten = \"127.0.0.1:0\"\ncertificate = \"" << certificate_.string() << "\"\n"
+            << "private_key = \"" << (dir_ / "tls.key").string() << "\"\ngenerate_certificate = true\n"
+            << "threads = 16\ndb_connections = 16\nticket_delivery_timeout_ms = 3000\nretry_after_s = 2\n"
+            << "[broker.argon2]\nops_limit = 1\nmem_limit_kib = 8\n"
+            << extra_config << "\n";  // (more [broker.*] tables: throttle, limits)
+    }
+    const fs::path port_file = dir_ / "port";
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{VDI_BROKER, "--config", config.string(), "--port-file", port_file.string()},
+        (dir_ / "broker.log").string());
+    if (!wait_until([&] { return fs::exists(port_file); }, 30s)) {
+        throw std::runtime_error("vdi-broker did not start: " + read_text_file((dir_ / "broker.log").string()));
+    }
+    port_ = static_cast<unsigned short>(std::stoi(read_text_file(port_file.string())));
+}
+
+BrokerProcess::~BrokerProcess()
+{
+    process_->signal(SIGTERM);
+    process_->wait(15s);
+    process_.reset();
+    fs::remove_all(dir_);
+}
+
+std::unique_ptr<HttpsClient> BrokerProcess::client() const
+{
+    return std::make_unique<HttpsClient>("127.0.0.1", port_, certificate_);
+}
+
+std::string BrokerProcess::log() const
+{
+    return read_text_file((dir_ / "broker.log").string());
+}
+
+TicketAcker::TicketAcker(const std::string& dsn, db::Id host_id) : dsn_(dsn), host_id_(host_id)
+{
+    thread_ = std::thread([this] { loop(); });
+    wait_until([&] { return listening_.load(); }, 10s);
+}
+
+TicketAcker::~TicketAcker()
+{
+    stop_ = true;
+    thread_.join();
+}
+
+std::vector<std::string> TicketAcker::received()
+{
+    std::lock_guard lock(mutex_);
+    return received_;
+}
+
+void TicketAcker::fail_with(const std::string& error)
+{
+    std::lock_guard lock(mutex_);
+    error_ = error;
+}
+
+void TicketAcker::loop()
+{
+    auto connection = db::connect(dsn_, "test-ticket-acker");
+    std::vector<std::string> queue;
+    TicketReceiver receiver(*connection, "vdi_tickets_" + std::to_string(host_id_), queue);
+    listening_ = true;
+    while (!stop_) {
+        connection->await_notification(0, 50'000);
+        if (paused_) {
+            queue.clear();
+            continue;
+        }
+        std::vector<std::string> batch;
+        batch.swap(queue);
+        for (const auto& payload : batch) {
+            const auto message = nlohmann::json::parse(payload);
+            const std::string ticket = message["ticket"];
+            std::string error;
+            {
+                std::lock_guard lock(mutex_);
+                received_.push_back(ticket);
+                error = error_;
+            }
+            db::in_transaction(*connection, "acknowledge a ticket", [&](pqxx::work& tx) {
+                db::TicketRepository tickets(tx);
+                if (tickets.find_for_delivery(message["ticket_id"].get<db::Id>(), sha256_hex(ticket))) {
+                    tickets.record_delivery(message["ticket_id"].get<db::Id>(),
+                                            error.empty() ? std::nullopt : std::optional<std::string>(error));
+                }
+            });
+        }
+    }
+}
+
+db::Host make_host(pqxx::transaction_base& tx, const std::string& name)
+{
+    return db::HostRepository(tx).register_host({name, "127.0.0.1", 64, 262144, 4, "test"});
+}
+
+std::vector<db::Desktop> make_ready_desktops(pqxx::transaction_base& tx, const db::Pool& pool, const db::Host& host,
+                                             int count, const std::string& prefix)
+{
+    db::DesktopRepository desktops(tx);
+    std::vector<db::Desktop> out;
+    for (int i = 0; i < count; ++i) {
+        auto desktop = desktops.create({pool.id, prefix + "-" + std::to_string(i), pool.golden_image_id, host.id});
+        db::ActualReport report;
+        report.generation = desktop.generation;
+        report.state = db::DesktopActualState::running;
+        report.vnc_port = 5900 + i % 1000;
+        report.rdp_port = 13389 + i % 1000;
+        if (!desktops.report_actual(desktop.id, report) || !desktops.mark_guest_ready(desktop.id, desktop.generation)) {
+            throw std::logic_error("could not make desktop ready");
+        }
+        out.push_back(*desktops.find(desktop.id));
+    }
+    return out;
+}
+
+db::User make_user_with_password(pqxx::transaction_base& tx, const std::string& username, const std::string& password,
+                                 db::UserRole role)
+{
+    return db::UserRepository(tx).create(
+        {username, "User " + username, hash_password(password, {1, 8192}), role});
+}
+
+}  // namespace vdi::test
