@@ -37,6 +37,10 @@ public:
     {
         return request("POST", target, body.dump(), token);
     }
+    HttpResult patch_json(const std::string& target, const nlohmann::json& body, const std::string& token = "")
+    {
+        return request("PATCH", target, body.dump(), token);
+    }
     void close();
 
     struct Impl;
