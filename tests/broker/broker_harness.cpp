@@ -30,7 +30,8 @@ private:
 
 }  // namespace
 
-BrokerProcess::BrokerProcess(const std::string& dsn, const std::string& name, const std::string& extra_config)
+BrokerProcess::BrokerProcess(const std::string& dsn, const std::string& name, const std::string& extra_config,
+                             const BrokerProcess* same_tls_as)
 {
     static int counter = 0;
     dir_ = fs::temp_directory_path() / ("vdi-broker-test-" + std::to_string(::getpid()) + "-" + name + "-" +
@@ -38,6 +39,10 @@ BrokerProcess::BrokerProcess(const std::string& dsn, const std::string& name, co
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     certificate_ = dir_ / "tls.crt";
+    if (same_tls_as != nullptr) {
+        fs::copy_file(same_tls_as->dir() / "tls.crt", dir_ / "tls.crt");
+        fs::copy_file(same_tls_as->dir() / "tls.key", dir_ / "tls.key");
+    }
     const fs::path config = dir_ / "broker.toml";
     {
         std::ofstream out(config);
@@ -164,6 +169,69 @@ db::User make_user_with_password(pqxx::transaction_base& tx, const std::string& 
 {
     return db::UserRepository(tx).create(
         {username, "User " + username, hash_password(password, {1, 8192}), role});
+}
+
+}  // namespace vdi::test
+
+namespace vdi::test {
+
+void make_storm_users(pqxx::transaction_base& tx, const db::Pool& pool, int users)
+{
+    db::UserRepository repository(tx);
+    const auto group = repository.create_group("storm-" + pool.name);
+    db::PoolRepository(tx).entitle_group(pool.id, group.id);
+    for (int i = 0; i < users; ++i) {
+        const auto user = make_user_with_password(tx, "user-" + std::to_string(i), "pw-" + std::to_string(i));
+        repository.add_member(group.id, user.id);
+    }
+}
+
+StormResult run_logon_storm(const std::vector<unsigned short>& ports, const std::filesystem::path& certificate,
+                            const std::string& pool, int users, int threads)
+{
+    StormResult result;
+    std::mutex mutex;
+    std::atomic<int> next{0};
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&, t] {
+            for (int i = next++; i < users; i = next++) {
+                std::string failure;
+                std::string desktop;
+                try {
+                    HttpsClient client("127.0.0.1", ports[static_cast<std::size_t>(i + t) % ports.size()], certificate);
+                    const auto login = client.post("/api/v1/login", {{"user", "user-" + std::to_string(i)},
+                                                                     {"password", "pw-" + std::to_string(i)}});
+                    if (login.status != 200) {
+                        failure = "login " + std::to_string(login.status) + " " + login.body;
+                    } else {
+                        const std::string token = login.json()["token"];
+                        const auto connect =
+                            client.post("/api/v1/desktops/" + pool + "/connect", {{"protocol", "vnc"}}, token);
+                        if (connect.status != 200) {
+                            failure = "connect " + std::to_string(connect.status) + " " + connect.body;
+                        } else {
+                            desktop = connect.json()["desktop"];
+                        }
+                    }
+                } catch (const std::exception& e) {
+                    failure = e.what();
+                }
+                std::lock_guard lock(mutex);
+                if (failure.empty()) {
+                    ++result.succeeded;
+                    ++result.desktops_given[desktop];
+                } else {
+                    ++result.failed;
+                    if (result.failures.size() < 5) result.failures.push_back(failure);
+                }
+            }
+        });
+    }
+    for (auto& worker : workers) worker.join();
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return result;
 }
 
 }  // namespace vdi::test

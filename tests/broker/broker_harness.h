@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -25,7 +26,9 @@ namespace vdi::test {
 // A vdi-broker child process with its own config; cheap Argon2id and short locks for tests.
 class BrokerProcess {
 public:
-    BrokerProcess(const std::string& dsn, const std::string& name, const std::string& extra_config = "");
+    // `same_tls_as`: serve with that broker's certificate (replicas behind one name).
+    BrokerProcess(const std::string& dsn, const std::string& name, const std::string& extra_config = "",
+                  const BrokerProcess* same_tls_as = nullptr);
     ~BrokerProcess();
     unsigned short port() const { return port_; }
     const std::filesystem::path& certificate() const { return certificate_; }
@@ -72,5 +75,25 @@ std::vector<db::Desktop> make_ready_desktops(pqxx::transaction_base& tx, const d
 // A user whose password is `password` (hashed cheaply).
 db::User make_user_with_password(pqxx::transaction_base& tx, const std::string& username, const std::string& password,
                                  db::UserRole role = db::UserRole::user);
+
+}  // namespace vdi::test
+
+namespace vdi::test {
+
+// A logon storm: `users` accounts (user-0 ... with password "pw-N") log in and connect to
+// `pool` concurrently from `threads` client threads, each user on its own TLS connection,
+// spread over the given broker ports. Counts what came back; the caller checks the database.
+struct StormResult {
+    int succeeded = 0;
+    int failed = 0;
+    std::vector<std::string> failures;  // the first few, for messages
+    std::map<std::string, int> desktops_given;  // desktop name -> times handed out
+    double seconds = 0;
+};
+StormResult run_logon_storm(const std::vector<unsigned short>& ports, const std::filesystem::path& certificate,
+                            const std::string& pool, int users, int threads);
+
+// Seeds `users` users (user-N / pw-N, cheap hashes), entitled to `pool`, in one transaction.
+void make_storm_users(pqxx::transaction_base& tx, const db::Pool& pool, int users);
 
 }  // namespace vdi::test
