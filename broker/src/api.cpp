@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "vdi/common/db/api_token_repository.h"
 #include "vdi/common/db/database.h"
 #include "vdi/common/error.h"
 
@@ -126,11 +125,14 @@ Api::Caller Api::authenticate(const ParsedRequest& request, const RequestContext
     caller.token_hash = sha256_hex(*request.bearer_token);
     caller.address = context.remote_address;
     auto lease = pool_.acquire();
-    auto user = db::in_transaction(*lease, "authenticate a token", [&](pqxx::work& tx) -> std::optional<db::User> {
-        const auto token = db::ApiTokenRepository(tx).authenticate(caller.token_hash);
-        if (!token) return std::nullopt;
-        return db::UserRepository(tx).find(token->user_id);
-    });
+    std::optional<db::User> user;
+    try {
+        // a single statement: no BEGIN/COMMIT round trips for every request
+        pqxx::nontransaction tx(*lease);
+        user = db::UserRepository(tx).find_by_api_token(caller.token_hash);
+    } catch (const pqxx::pqxx_exception& e) {
+        db::rethrow_as_db_error(e.base(), "authenticate a token");
+    }
     if (!user) {
         throw ApiError(401, "unauthenticated", "the token is unknown, expired or revoked; log in again");
     }

@@ -381,13 +381,14 @@ ParsedRequest parse_request(const std::string& method, const std::string& target
     if (!json.is_object()) {
         throw ApiError(400, "invalid_request", "the body must be a JSON object");
     }
-    for (const auto& [name, value] : json.items()) {
+    for (const auto& item : json.items()) {
+        const std::string& name = item.key();
         const auto spec = std::find_if(route.body.begin(), route.body.end(),
                                        [&](const FieldSpec& f) { return f.name == name; });
         if (spec == route.body.end()) {
             throw ApiError(400, "invalid_request", "unknown field '" + name.substr(0, 64) + "'");
         }
-        validate_field(*spec, value);
+        validate_field(*spec, item.value());
     }
     for (const auto& spec : route.body) {
         if (spec.required && !json.contains(spec.name)) {

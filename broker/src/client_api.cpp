@@ -19,17 +19,6 @@ namespace {
 
 using db::LockoutScope;
 
-nlohmann::json session_json(const db::Session& s, const std::string& pool_name, const std::string& desktop_name)
-{
-    return {{"id", s.id},
-            {"pool", pool_name},
-            {"desktop", desktop_name},
-            {"protocol", db::to_string(s.protocol)},
-            {"state", db::to_string(s.state)},
-            {"started_at", iso8601(s.started_at)},
-            {"disconnected_at", s.disconnected_at ? nlohmann::json(iso8601(*s.disconnected_at)) : nullptr}};
-}
-
 // Seconds until the later of two locks ends (0: not locked).
 int locked_for_s(const std::optional<db::Lockout>& a, const std::optional<db::Lockout>& b)
 {
@@ -174,28 +163,47 @@ nlohmann::json Api::desktops(const Caller& caller)
 {
     auto lease = pool_.acquire();
     return db::in_transaction(*lease, "list the user's desktops", [&](pqxx::work& tx) {
-        db::PoolRepository pools(tx);
-        db::DesktopRepository desktops(tx);
         nlohmann::json out = {{"pools", nlohmann::json::array()}, {"sessions", nlohmann::json::array()}};
-        std::map<db::Id, std::string> pool_names;
-        for (const auto& pool : pools.entitled_pools(caller.user.id)) {
-            pool_names[pool.id] = pool.name;
-            const auto counts = desktops.counts(pool.id);
+        // ready counts are capped: a thin client needs "how many, roughly", and counting ten
+        // thousand ready desktops on every listing would cost more than the rest of it
+        const auto pools = tx.exec_params(
+            std::string("SELECT p.name, p.display_name, p.assignment, array_to_string(p.protocols, ',') AS protocols, "
+                        "(SELECT count(*) FROM (SELECT 1 FROM desktops d WHERE d.pool_id = p.id AND ") +
+                db::ready_desktop_sql() +
+                " LIMIT 100) r) AS ready FROM pools p WHERE p.enabled AND EXISTS ("
+                "SELECT 1 FROM entitlements e LEFT JOIN group_members m ON m.group_id = e.group_id AND m.user_id = $1 "
+                "WHERE e.pool_id = p.id AND (e.user_id = $1 OR m.user_id IS NOT NULL)) ORDER BY p.name",
+            caller.user.id);
+        for (const auto& row : pools) {
             nlohmann::json protocols = nlohmann::json::array();
-            for (const auto p : pool.protocols) protocols.push_back(db::to_string(p));
-            out["pools"].push_back({{"name", pool.name},
-                                    {"display_name", pool.display_name},
-                                    {"assignment", db::to_string(pool.assignment)},
-                                    {"protocols", protocols},
-                                    {"available", counts.ready > 0},
-                                    {"ready", counts.ready}});
-        }
-        for (const auto& session : db::SessionRepository(tx).live_for_user(caller.user.id)) {
-            const auto desktop = desktops.find(session.desktop_id);
-            if (!pool_names.count(session.pool_id)) {
-                if (const auto pool = pools.find(session.pool_id)) pool_names[pool->id] = pool->name;
+            const std::string list = row["protocols"].as<std::string>();
+            for (std::size_t at = 0; at < list.size();) {
+                const auto comma = list.find(',', at);
+                protocols.push_back(list.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+                at = comma == std::string::npos ? list.size() : comma + 1;
             }
-            out["sessions"].push_back(session_json(session, pool_names[session.pool_id], desktop ? desktop->name : ""));
+            const int ready = row["ready"].as<int>();
+            out["pools"].push_back({{"name", row["name"].as<std::string>()},
+                                    {"display_name", row["display_name"].as<std::string>()},
+                                    {"assignment", row["assignment"].as<std::string>()},
+                                    {"protocols", protocols},
+                                    {"available", ready > 0},
+                                    {"ready", ready}});
+        }
+        const auto sessions = tx.exec_params(
+            "SELECT s.id, p.name AS pool, d.name AS desktop, s.protocol, s.state, s.started_at, s.disconnected_at "
+            "FROM sessions s JOIN pools p ON p.id = s.pool_id JOIN desktops d ON d.id = s.desktop_id "
+            "WHERE s.user_id = $1 AND s.state <> 'ended' ORDER BY s.id",
+            caller.user.id);
+        for (const auto& row : sessions) {
+            const auto disconnected = db::get_optional_time(row, "disconnected_at");
+            out["sessions"].push_back({{"id", row["id"].as<long long>()},
+                                       {"pool", row["pool"].as<std::string>()},
+                                       {"desktop", row["desktop"].as<std::string>()},
+                                       {"protocol", row["protocol"].as<std::string>()},
+                                       {"state", row["state"].as<std::string>()},
+                                       {"started_at", iso8601(db::get_time(row, "started_at"))},
+                                       {"disconnected_at", disconnected ? nlohmann::json(iso8601(*disconnected)) : nullptr}});
         }
         return out;
     });
@@ -229,10 +237,9 @@ nlohmann::json Api::connect(const ParsedRequest& request, const Caller& caller)
     };
     try {
         outcome = db::in_transaction(*lease, "connect a user to a desktop", [&](pqxx::work& tx) {
-            db::PoolRepository pools(tx);
-            pool = pools.find_by_name(pool_name);
+            pool = db::PoolRepository(tx).find_entitled(pool_name, caller.user.id);
             // a pool the caller may not use looks exactly like one that does not exist
-            if (!pool || !pool->enabled || !pools.is_entitled(pool->id, caller.user.id)) {
+            if (!pool) {
                 throw ApiError(404, "not_found", "no such pool");
             }
             if (std::find(pool->protocols.begin(), pool->protocols.end(), protocol) == pool->protocols.end()) {

@@ -31,7 +31,7 @@ private:
 }  // namespace
 
 BrokerProcess::BrokerProcess(const std::string& dsn, const std::string& name, const std::string& extra_config,
-                             const BrokerProcess* same_tls_as)
+                             const BrokerProcess* same_tls_as, const std::string& broker_keys)
 {
     static int counter = 0;
     dir_ = fs::temp_directory_path() / ("vdi-broker-test-" + std::to_string(::getpid()) + "-" + name + "-" +
@@ -49,8 +49,10 @@ BrokerProcess::BrokerProcess(const std::string& dsn, const std::string& name, co
         out << "[database]\ndsn = \"" << dsn << "\"\n[log]\nlevel = \"warn\"\n"
             << "[broker]\nlisten = \"127.0.0.1:0\"\ncertificate = \"" << certificate_.string() << "\"\n"
             << "private_key = \"" << (dir_ / "tls.key").string() << "\"\ngenerate_certificate = true\n"
-            << "threads = 16\ndb_connections = 16\nticket_delivery_timeout_ms = 3000\nretry_after_s = 2\n"
-            << "[broker.argon2]\nops_limit = 1\nmem_limit_kib = 8\n"
+            << "ticket_delivery_timeout_ms = 3000\nretry_after_s = 2\n" << broker_keys << "\n"
+            << (extra_config.find("[broker.argon2]") == std::string::npos
+                    ? "[broker.argon2]\nops_limit = 1\nmem_limit_kib = 8\n"  // cheap, unless the caller sets a cost
+                    : "")
             << extra_config << "\n";  // (more [broker.*] tables: throttle, limits)
     }
     const fs::path port_file = dir_ / "port";

@@ -26,9 +26,10 @@ namespace vdi::test {
 // A vdi-broker child process with its own config; cheap Argon2id and short locks for tests.
 class BrokerProcess {
 public:
-    // `same_tls_as`: serve with that broker's certificate (replicas behind one name).
+    // `extra_config`: more [broker.*] tables (throttle, limits, argon2); `same_tls_as`: serve
+    // with that broker's certificate (replicas behind one name); `broker_keys`: more [broker] keys.
     BrokerProcess(const std::string& dsn, const std::string& name, const std::string& extra_config = "",
-                  const BrokerProcess* same_tls_as = nullptr);
+                  const BrokerProcess* same_tls_as = nullptr, const std::string& broker_keys = "");
     ~BrokerProcess();
     unsigned short port() const { return port_; }
     const std::filesystem::path& certificate() const { return certificate_; }

@@ -1,54 +1,35 @@
-// Runs the snapshot fuzz target without libFuzzer: a valid state file, then a fixed number of
-// reproducible mutations of it (bit flips, byte changes, truncations, insertions, length-field
+// Runs a fuzz target without libFuzzer: the target's seed inputs, then a fixed number of
+// reproducible mutations of them (bit flips, byte changes, truncations, insertions, length-field
 // changes), plus any files named on the command line. Built with AddressSanitizer and
-// UndefinedBehaviorSanitizer, so a memory error fails the test. (scripts/fuzz-snapshot runs the
+// UndefinedBehaviorSanitizer, so a memory error fails the test. (scripts/fuzz TARGET runs the
 // same target under libFuzzer for coverage-guided fuzzing.)
+//
+// Each target provides LLVMFuzzerTestOneInput, fuzz_seeds() and fuzz_target_name().
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <string>
 #include <vector>
 
-#include "vdi/hv/snapshot/snapshot.h"
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
-
-namespace {
-
-vdi::hv::MachineSnapshot seed_snapshot()
-{
-    using namespace vdi::hv;
-    MachineSnapshot s;
-    s.machine = {64, 1, "elf", "console=ttyS0"};
-    VcpuState v;
-    v.cpuid.resize(3);
-    v.xsave.assign(4096, 1);
-    v.msrs.resize(5);
-    s.vcpus.push_back(v);
-    s.vm.pic_master.chip_id = KVM_IRQCHIP_PIC_MASTER;
-    s.vm.pic_slave.chip_id = KVM_IRQCHIP_PIC_SLAVE;
-    s.vm.ioapic.chip_id = KVM_IRQCHIP_IOAPIC;
-    s.devices.console.receive_fifo = {1, 2, 3};
-    s.devices.agent.partial_line = "rea";
-    s.devices.i8042.output = {0xfa};
-    s.devices.i8042.output_is_aux = {true};
-    s.regions = {{"ram", 0, 64ull << 20, 0}, {"framebuffer", 0xe0000000, 3ull << 20, 64ull << 20}};
-    return s;
-}
-
-}  // namespace
+std::vector<std::vector<std::uint8_t>> fuzz_seeds();
+const char* fuzz_target_name();
 
 int main(int argc, char** argv)
 {
     long iterations = 20000;
     std::vector<std::vector<std::uint8_t>> inputs;
-    const auto seed = vdi::hv::encode_snapshot(seed_snapshot());
+    const auto seeds = fuzz_seeds();
     for (int i = 1; i < argc; ++i) {
-        if (std::strncmp(argv[i], "--write-seed=", 13) == 0) {
-            // a valid state file to start libFuzzer's corpus with
-            std::ofstream(argv[i] + 13, std::ios::binary)
-                .write(reinterpret_cast<const char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
+        if (std::strncmp(argv[i], "--write-seeds=", 14) == 0) {
+            // valid inputs to start libFuzzer's corpus with: DIR/seed-N
+            for (std::size_t n = 0; n < seeds.size(); ++n) {
+                std::ofstream(std::string(argv[i] + 14) + "/seed-" + std::to_string(n), std::ios::binary)
+                    .write(reinterpret_cast<const char*>(seeds[n].data()), static_cast<std::streamsize>(seeds[n].size()));
+            }
             return 0;
         }
         if (std::strncmp(argv[i], "--iterations=", 13) == 0) {
@@ -61,11 +42,13 @@ int main(int argc, char** argv)
     for (const auto& input : inputs) {
         LLVMFuzzerTestOneInput(input.data(), input.size());
     }
-    LLVMFuzzerTestOneInput(seed.data(), seed.size());
+    for (const auto& seed : seeds) {
+        LLVMFuzzerTestOneInput(seed.data(), seed.size());
+    }
 
     std::mt19937_64 rng(20261122);
     for (long i = 0; i < iterations; ++i) {
-        auto bytes = seed;
+        auto bytes = seeds[rng() % seeds.size()];
         const int edits = 1 + static_cast<int>(rng() % 4);
         for (int e = 0; e < edits && !bytes.empty(); ++e) {
             const std::size_t at = rng() % bytes.size();
@@ -84,6 +67,6 @@ int main(int argc, char** argv)
         }
         LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
     }
-    std::printf("snapshot parser survived %ld mutated state files\n", iterations);
+    std::printf("%s survived %ld mutated inputs\n", fuzz_target_name(), iterations);
     return 0;
 }

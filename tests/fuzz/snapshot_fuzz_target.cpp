@@ -26,6 +26,28 @@ void parse(const std::vector<std::uint8_t>& bytes)
     }
 }
 
+
+vdi::hv::MachineSnapshot seed_snapshot()
+{
+    using namespace vdi::hv;
+    MachineSnapshot s;
+    s.machine = {64, 1, "elf", "console=ttyS0"};
+    VcpuState v;
+    v.cpuid.resize(3);
+    v.xsave.assign(4096, 1);
+    v.msrs.resize(5);
+    s.vcpus.push_back(v);
+    s.vm.pic_master.chip_id = KVM_IRQCHIP_PIC_MASTER;
+    s.vm.pic_slave.chip_id = KVM_IRQCHIP_PIC_SLAVE;
+    s.vm.ioapic.chip_id = KVM_IRQCHIP_IOAPIC;
+    s.devices.console.receive_fifo = {1, 2, 3};
+    s.devices.agent.partial_line = "rea";
+    s.devices.i8042.output = {0xfa};
+    s.devices.i8042.output_is_aux = {true};
+    s.regions = {{"ram", 0, 64ull << 20, 0}, {"framebuffer", 0xe0000000, 3ull << 20, 64ull << 20}};
+    return s;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
@@ -41,4 +63,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         parse(bytes);
     }
     return 0;
+}
+
+std::vector<std::vector<std::uint8_t>> fuzz_seeds()
+{
+    return {vdi::hv::encode_snapshot(seed_snapshot())};
+}
+
+const char* fuzz_target_name()
+{
+    return "the snapshot parser";
 }

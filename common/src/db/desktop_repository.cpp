@@ -75,6 +75,11 @@ std::vector<Desktop> DesktopRepository::list_by_host(Id host_id)
     return map_rows(tx_.exec_params(select_desktops("d.host_id = $1 ORDER BY d.id"), host_id), desktop_from_row);
 }
 
+const char* ready_desktop_sql()
+{
+    return ready_predicate;
+}
+
 PoolDesktopCounts DesktopRepository::counts(Id pool_id)
 {
     const auto row = tx_.exec_params1(

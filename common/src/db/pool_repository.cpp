@@ -129,6 +129,16 @@ std::vector<Entitlement> PoolRepository::entitlements_of(Id pool_id)
                     entitlement_from_row);
 }
 
+std::optional<Pool> PoolRepository::find_entitled(const std::string& name, Id user_id)
+{
+    return first_row(tx_.exec_params(std::string("SELECT ") + pool_columns + " FROM pools p WHERE p.name = $1 "
+                                         "AND p.enabled AND EXISTS (SELECT 1 FROM entitlements e LEFT JOIN "
+                                         "group_members m ON m.group_id = e.group_id AND m.user_id = $2 "
+                                         "WHERE e.pool_id = p.id AND (e.user_id = $2 OR m.user_id IS NOT NULL))",
+                                     name, user_id),
+                     pool_from_row);
+}
+
 std::vector<Pool> PoolRepository::entitled_pools(Id user_id)
 {
     return map_rows(tx_.exec_params(std::string("SELECT ") + pool_columns + " FROM pools p WHERE p.enabled AND EXISTS ("

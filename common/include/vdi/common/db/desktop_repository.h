@@ -66,6 +66,10 @@ struct PoolDesktopCounts {
     int failed = 0;
 };
 
+// The "ready" condition above as SQL over a desktops row aliased `d`, for queries elsewhere
+// (counts, metrics) that must agree with it.
+const char* ready_desktop_sql();
+
 class DesktopRepository {
 public:
     explicit DesktopRepository(pqxx::transaction_base& tx) : tx_(tx) {}

@@ -60,6 +60,8 @@ public:
     // Enabled pools the user may use, directly or through any of their groups.
     std::vector<Pool> entitled_pools(Id user_id);
     bool is_entitled(Id pool_id, Id user_id);
+    // The enabled pool `name` if the user is entitled to it (one query for the broker's connect).
+    std::optional<Pool> find_entitled(const std::string& name, Id user_id);
 
 private:
     pqxx::transaction_base& tx_;

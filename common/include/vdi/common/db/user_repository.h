@@ -46,6 +46,9 @@ public:
     std::optional<User> find(Id id);
     // Case-insensitive, as logins are.
     std::optional<User> find_by_username(const std::string& username);
+    // The user a live API token (by its SHA-256) belongs to, if the token is unexpired and
+    // unrevoked and the user not disabled; records the use (at most once a minute).
+    std::optional<User> find_by_api_token(const std::string& token_hash_hex);
     std::vector<User> list();
     bool set_disabled(Id id, bool disabled);
     bool set_role(Id id, UserRole role);
