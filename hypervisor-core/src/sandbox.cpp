@@ -47,7 +47,7 @@ constexpr int allowed_syscalls[] = {
     SCMP_SYS(sysinfo), SCMP_SYS(getrusage), SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3), SCMP_SYS(prctl),
     SCMP_SYS(sched_getparam), SCMP_SYS(sched_getscheduler), SCMP_SYS(sched_setscheduler), SCMP_SYS(getppid),
     SCMP_SYS(clock_getres), SCMP_SYS(times), SCMP_SYS(getdents64), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
-    SCMP_SYS(membarrier),
+    SCMP_SYS(membarrier), SCMP_SYS(getrlimit),
 };
 
 [[noreturn]] void fail(const std::string& what, int err)
@@ -155,6 +155,13 @@ SandboxReport enter_sandbox(const SandboxPaths& paths)
             seccomp_release(filter);
             fail("seccomp_rule_add", -rc);
         }
+    }
+    // reading resource limits (glibc's sysconf(_SC_OPEN_MAX), which libvncserver calls when a
+    // client connects) but never setting them: prlimit64 only with a NULL new limit
+    if (const int rc = seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A2(SCMP_CMP_EQ, 0));
+        rc != 0) {
+        seccomp_release(filter);
+        fail("seccomp_rule_add prlimit64", -rc);
     }
     // should another thread exist already, filter it too
     seccomp_attr_set(filter, SCMP_FLTATR_CTL_TSYNC, 1);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <gcrypt.h>
 #include <rfb/rfb.h>
 #include <spdlog/spdlog.h>
 
@@ -67,6 +68,17 @@ VncServer::VncServer(Machine& machine, VncConfig config) : machine_(machine), co
 {
     rfbLog = quiet_log;
     rfbErr = quiet_log;
+    // libvncserver's DES (VNC authentication) is libgcrypt's, which, left uninitialised, writes
+    // a warning to syslog on first use: a connect() to /dev/log that the sandbox (rightly)
+    // kills the VMM for. Initialise it here and use it once, before the sandbox closes.
+    if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P) == 0) {
+        gcry_check_version(nullptr);
+        gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
+        gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+    }
+    unsigned char warm_up[CHALLENGESIZE] = {};
+    char warm_up_key[9] = "warm-up";
+    rfbEncryptBytes(warm_up, warm_up_key);
     Framebuffer& fb = machine_.framebuffer();
     int argc = 0;
     screen_ = rfbGetScreen(&argc, nullptr, static_cast<int>(fb.width()), static_cast<int>(fb.height()), 8, 3, 4);
