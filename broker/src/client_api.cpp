@@ -191,7 +191,7 @@ nlohmann::json Api::desktops(const Caller& caller)
                                     {"ready", ready}});
         }
         const auto sessions = tx.exec_params(
-            "SELECT s.id, p.name AS pool, d.name AS desktop, s.protocol, s.state, s.started_at, s.disconnected_at "
+            "SELECT s.id, p.name AS pool, d.name AS desktop, s.protocol, s.state, s.started_at, s.disconnected_at, s.warning "
             "FROM sessions s JOIN pools p ON p.id = s.pool_id JOIN desktops d ON d.id = s.desktop_id "
             "WHERE s.user_id = $1 AND s.state <> 'ended' ORDER BY s.id",
             caller.user.id);
@@ -203,7 +203,9 @@ nlohmann::json Api::desktops(const Caller& caller)
                                        {"protocol", row["protocol"].as<std::string>()},
                                        {"state", row["state"].as<std::string>()},
                                        {"started_at", iso8601(db::get_time(row, "started_at"))},
-                                       {"disconnected_at", disconnected ? nlohmann::json(iso8601(*disconnected)) : nullptr}});
+                                       {"disconnected_at", disconnected ? nlohmann::json(iso8601(*disconnected)) : nullptr},
+                                       {"warning", row["warning"].is_null() ? nlohmann::json(nullptr)
+                                                                            : nlohmann::json(row["warning"].as<std::string>())}});
         }
         return out;
     });

@@ -73,7 +73,8 @@ bool PoolRepository::update(Id id, const PoolSettings& s)
     return tx_.exec_params("UPDATE pools SET name = $2, display_name = $3, assignment = $4::pool_assignment, "
                            "golden_image_id = $5, min_ready = $6, max_size = $7, protocols = $8::display_protocol[], "
                            "refresh_policy = $9::refresh_policy, refresh_cron = $10, idle_timeout_s = $11, "
-                           "disconnected_timeout_s = $12, max_session_s = $13, enabled = $14, updated_at = now() "
+                           "disconnected_timeout_s = $12, max_session_s = $13, enabled = $14, error = NULL, error_at = NULL, "
+                           "updated_at = now() "
                            "WHERE id = $1",
                            id, s.name, s.display_name, to_string(s.assignment), s.golden_image_id, s.min_ready,
                            s.max_size, to_sql_array(s.protocols), to_string(s.refresh_policy), s.refresh_cron,
