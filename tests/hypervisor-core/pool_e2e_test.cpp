@@ -1,0 +1,130 @@
+// The pool manager with real host agents and VMM clones of the demo image: sizing converges,
+// assignments are topped up, and when a host agent dies its desktops come back on the other
+// host within the heartbeat timeout.
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "vdi/common/db/database.h"
+#include "vdi/common/db/desktop_repository.h"
+#include "vdi/common/db/host_repository.h"
+#include "vdi/common/db/image_repository.h"
+#include "vdi/test/fixtures.h"
+#include "vdi/test/process.h"
+#include "vdi/test/test_database.h"
+
+using namespace std::chrono_literals;
+using namespace vdi::db;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Kills every VMM a state directory's records name (they outlive their agents by design).
+void kill_recorded_vmms(const fs::path& state_dir)
+{
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(state_dir, ec)) {
+        if (entry.path().extension() != ".json") continue;
+        const auto record = nlohmann::json::parse(vdi::test::read_text_file(entry.path()), nullptr, false);
+        if (record.is_object() && record.contains("pid")) ::kill(record["pid"].get<int>(), SIGKILL);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("pool manager with two real host agents: min_ready reached, topped up, a dead agent's desktops replaced",
+          "[kvm][hostd][pool]")
+{
+    vdi::test::TestDatabase db;
+    const fs::path dir = fs::temp_directory_path() / ("vdi-pool-e2e-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    std::vector<std::unique_ptr<vdi::test::ChildProcess>> processes;
+    struct Cleanup {
+        fs::path dir;
+        std::vector<std::unique_ptr<vdi::test::ChildProcess>>& processes;
+        ~Cleanup()
+        {
+            for (auto& p : processes) if (p) p->signal(SIGKILL);
+            kill_recorded_vmms(dir / "state-a");
+            kill_recorded_vmms(dir / "state-b");
+            std::error_code ec;
+            fs::remove_all(dir, ec);
+        }
+    } cleanup{dir, processes};
+
+    const fs::path image_dir = dir / "image";
+    REQUIRE(vdi::test::run_process({VDI_VMM, "--kernel", VDI_DEMO_GUEST, "--memory", "64", "--serial", "/dev/null",
+                                    "--golden-out", image_dir.string()},
+                                   "", 120s)
+                .exit_code == 0);
+    const auto agent = [&](const std::string& name) {
+        return std::make_unique<vdi::test::ChildProcess>(
+            std::vector<std::string>{VDI_HOSTD, "--dsn", db.dsn(), "--name", name, "--state-dir",
+                                     (dir / ("state-" + name.substr(name.size() - 1))).string(), "--vmm", VDI_VMM,
+                                     "--heartbeat-ms", "300", "--resync-ms", "1000", "--vcpus", "16"},
+            (dir / (name + ".log")).string());
+    };
+    processes.push_back(agent("host-a"));
+    processes.push_back(agent("host-b"));
+    auto& c = db.connection();
+    const auto tx = [&](auto fn) { return in_transaction(c, "test step", fn, 1); };
+    REQUIRE(vdi::test::wait_until([&] { return tx([](pqxx::work& t) { return HostRepository(t).list().size(); }) == 2; }, 30s));
+
+    const auto pool = tx([&](pqxx::work& t) {
+        NewGoldenImage image;
+        image.name = "demo";
+        image.state_path = (image_dir / "state").string();
+        image.memory_path = (image_dir / "memory").string();
+        image.memory_mib = 64;
+        image.state = ImageState::ready;
+        auto p = vdi::test::make_pool(t, ImageRepository(t).create(image).id, "demo");
+        PoolRepository(t).set_sizing(p.id, 5, 12);
+        return p;
+    });
+    {
+        std::ofstream(dir / "pm.toml") << "[database]\ndsn = \"" << db.dsn() << "\"\n[pool_manager]\nname = \"pm-e2e\"\n"
+                                        << "interval_ms = 200\nheartbeat_timeout_s = 3\ntrim_grace_s = 600\n";
+    }
+    processes.push_back(std::make_unique<vdi::test::ChildProcess>(
+        std::vector<std::string>{VDI_POOL_MANAGER, "--config", (dir / "pm.toml").string()}, (dir / "pm.log").string()));
+    const auto ready = [&] { return tx([&](pqxx::work& t) { return DesktopRepository(t).counts(pool.id).ready; }); };
+    INFO(vdi::test::read_text_file((dir / "pm.log").string()).substr(0, 3000));
+    const auto started = std::chrono::steady_clock::now();
+    REQUIRE(vdi::test::wait_until([&] { return ready() == 5; }, 120s));
+    WARN("5 ready desktops from nothing in "
+         << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() << " s");
+    // both hosts used (least loaded first)
+    CHECK(tx([&](pqxx::work& t) { return t.exec1("SELECT count(DISTINCT host_id) FROM desktops")[0].as<int>(); }) == 2);
+
+    // two users take desktops: the pool tops up to 5 spares again
+    tx([&](pqxx::work& t) {
+        for (const char* name : {"ann", "ben"}) {
+            REQUIRE(DesktopRepository(t).claim_floating(pool.id, vdi::test::make_user(t, name).id));
+        }
+    });
+    CHECK(vdi::test::wait_until([&] { return ready() == 5; }, 60s));
+    CHECK(tx([&](pqxx::work& t) { return DesktopRepository(t).counts(pool.id).total; }) == 7);
+
+    // host-a's agent dies: after the 3 s heartbeat timeout its desktops are lost and replaced on host-b
+    processes[0]->signal(SIGKILL);
+    processes[0]->wait(10s);
+    const auto killed = std::chrono::steady_clock::now();
+    REQUIRE(vdi::test::wait_until(
+        [&] {
+            return tx([&](pqxx::work& t) {
+                return t.exec1("SELECT count(*) FROM desktops d JOIN hosts h ON h.id = d.host_id WHERE h.name = 'host-b' "
+                               "AND d.desired_state = 'running' AND d.assigned_user_id IS NULL AND d.actual_state = 'running' "
+                               "AND d.ready_generation = d.generation")[0]
+                    .as<int>();
+            }) >= 5;
+        },
+        60s));
+    const double recovery = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+    WARN("back to 5 ready desktops on host-b " << recovery << " s after host-a's agent died (heartbeat timeout 3 s)");
+    CHECK(recovery < 30);
+    CHECK(tx([&](pqxx::work& t) { return t.exec1("SELECT state FROM hosts WHERE name = 'host-a'")[0].as<std::string>(); }) == "lost");
+    CHECK(tx([&](pqxx::work& t) { return t.exec1("SELECT count(*) FROM audit_log WHERE action = 'host.lost'")[0].as<int>(); }) == 1);
+}
