@@ -3,6 +3,8 @@
 #include <fstream>
 #include <iostream>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -43,7 +45,15 @@ int main(int argc, char** argv)
         if (!certificate.empty()) broker.http.certificate = certificate;
         if (!private_key.empty()) broker.http.private_key = private_key;
         if (generate_certificate || broker.generate_certificate) {
-            vdi::ensure_certificate(broker.http.certificate, broker.http.private_key, "vdi-broker");
+            // valid for the names a client on this machine uses, and the address served on
+            std::vector<std::string> names = {"DNS:localhost", "IP:127.0.0.1", "IP:::1"};
+            char host[256] = {};
+            if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') names.push_back(std::string("DNS:") + host);
+            if (broker.http.address != "127.0.0.1" && broker.http.address != "0.0.0.0" && broker.http.address != "::") {
+                names.push_back((broker.http.address.find_first_not_of("0123456789.:") == std::string::npos ? "IP:" : "DNS:") +
+                                broker.http.address);
+            }
+            vdi::ensure_certificate(broker.http.certificate, broker.http.private_key, "vdi-broker", names);
         }
         const std::string dsn = config.require_dsn();
         {

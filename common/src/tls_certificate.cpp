@@ -8,13 +8,14 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "vdi/common/error.h"
 
 namespace vdi {
 
 void ensure_certificate(const std::filesystem::path& certificate, const std::filesystem::path& private_key,
-                        const std::string& common_name)
+                        const std::string& common_name, const std::vector<std::string>& alt_names)
 {
     if (std::filesystem::exists(certificate) && std::filesystem::exists(private_key)) {
         return;
@@ -32,6 +33,21 @@ void ensure_certificate(const std::filesystem::path& certificate, const std::fil
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()),
                                -1, -1, 0);
     X509_set_issuer_name(x509, name);
+    if (!alt_names.empty()) {
+        std::string list;
+        for (const auto& n : alt_names) list += (list.empty() ? "" : ",") + n;
+        X509V3_CTX context;
+        X509V3_set_ctx_nodb(&context);
+        X509V3_set_ctx(&context, x509, x509, nullptr, nullptr, 0);
+        X509_EXTENSION* extension = X509V3_EXT_conf_nid(nullptr, &context, NID_subject_alt_name, list.c_str());
+        if (extension == nullptr) {
+            X509_free(x509);
+            EVP_PKEY_free(key);
+            throw Error("invalid subject alternative names for the TLS certificate: " + list);
+        }
+        X509_add_ext(x509, extension, -1);
+        X509_EXTENSION_free(extension);
+    }
     X509_sign(x509, key, EVP_sha256());
     for (const auto& file : {certificate, private_key}) {
         if (file.has_parent_path()) {

@@ -5,12 +5,14 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace vdi {
 
-// Creates a self-signed RSA-2048 certificate and key for `common_name` unless both files exist;
-// the key is written 0600. vdi::Error when it cannot.
+// Creates a self-signed RSA-2048 certificate and key for `common_name` (and subject alternative
+// names such as "DNS:localhost", "IP:127.0.0.1", which TLS clients check the host against)
+// unless both files exist; the key is written 0600. vdi::Error when it cannot.
 void ensure_certificate(const std::filesystem::path& certificate, const std::filesystem::path& private_key,
-                        const std::string& common_name);
+                        const std::string& common_name, const std::vector<std::string>& alt_names = {});
 
 }  // namespace vdi
