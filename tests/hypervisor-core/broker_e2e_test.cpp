@@ -10,6 +10,7 @@
 #include <rfb/rfbclient.h>
 
 #include "broker_harness.h"
+#include "e2e_backend.h"
 #include "rdp_client.h"
 #include "vdi/common/db/database.h"
 #include "vdi/common/db/desktop_repository.h"
@@ -60,78 +61,13 @@ bool vnc_login(int port, std::string password)
 TEST_CASE("broker, host agent and VMM: a connect's ticket opens the desktop over VNC and RDP, once",
           "[kvm][hostd][broker]")
 {
-    vdi::test::TestDatabase db;
-    const fs::path dir = fs::temp_directory_path() / ("vdi-e2e-test-" + std::to_string(::getpid()));
-    const fs::path state_dir = dir / "state";
-    fs::create_directories(dir);
-    struct Cleanup {
-        fs::path dir;
-        std::unique_ptr<vdi::test::ChildProcess>* agent;
-        ~Cleanup()
-        {
-            if (*agent) (*agent)->signal(SIGKILL, true);
-            // the VMMs run in their own sessions: stop them by their records' pids
-            for (const auto& entry : fs::directory_iterator(dir / "state", std::filesystem::directory_options::skip_permission_denied)) {
-                if (entry.path().extension() == ".json") {
-                    const auto record = json::parse(vdi::test::read_text_file(entry.path()), nullptr, false);
-                    if (record.is_object() && record.contains("pid")) ::kill(record["pid"].get<int>(), SIGKILL);
-                }
-            }
-            std::error_code ec;
-            fs::remove_all(dir, ec);
-        }
-    };
-    std::unique_ptr<vdi::test::ChildProcess> agent;
-    fs::create_directories(state_dir);
-    Cleanup cleanup{dir, &agent};
-
-    const fs::path image_dir = dir / "image";
-    REQUIRE(vdi::test::run_process({VDI_VMM, "--kernel", VDI_DEMO_GUEST, "--memory", "64", "--serial", "/dev/null",
-                                    "--golden-out", image_dir.string()},
-                                   "", 120s)
-                .exit_code == 0);
-    const std::string host_name = "e2e-" + std::to_string(::getpid());
-    agent = std::make_unique<vdi::test::ChildProcess>(
-        std::vector<std::string>{VDI_HOSTD, "--dsn", db.dsn(), "--name", host_name, "--address", "127.0.0.1",
-                                 "--state-dir", state_dir.string(), "--vmm", VDI_VMM, "--heartbeat-ms", "500",
-                                 "--resync-ms", "1000"},
-        (dir / "hostd.log").string());
-    auto& c = db.connection();
-    std::optional<vdi::db::Host> host;
-    REQUIRE(vdi::test::wait_until(
-        [&] {
-            host = vdi::db::in_transaction(c, "find host", [&](pqxx::work& tx) {
-                return vdi::db::HostRepository(tx).find_by_name(host_name);
-            });
-            return host.has_value();
-        },
-        30s));
-    const auto pool = vdi::db::in_transaction(c, "seed", [&](pqxx::work& tx) {
-        vdi::db::NewGoldenImage image;
-        image.name = "demo";
-        image.state_path = (image_dir / "state").string();
-        image.memory_path = (image_dir / "memory").string();
-        image.memory_mib = 64;
-        image.state = vdi::db::ImageState::ready;
-        const auto created = vdi::db::ImageRepository(tx).create(image);
-        const auto p = vdi::test::make_pool(tx, created.id, "demo");
-        vdi::db::DesktopRepository(tx).create({p.id, "demo-1", created.id, host->id});
-        const auto user = vdi::test::make_user_with_password(tx, "ruth", "ruth-secret");
-        vdi::db::PoolRepository(tx).entitle_user(p.id, user.id);
-        return p;
-    });
-    INFO(vdi::test::read_text_file((dir / "hostd.log").string()).substr(0, 3000));
-    REQUIRE(vdi::test::wait_until(
-        [&] {
-            return vdi::db::in_transaction(c, "ready?", [&](pqxx::work& tx) {
-                return vdi::db::DesktopRepository(tx).counts(pool.id).ready;
-            }) == 1;
-        },
-        120s));
-
-    vdi::test::BrokerProcess broker(db.dsn(), "e2e");
+    e2e::Backend backend(1, {"ruth"});
+    auto& c = backend.db.connection();
+    const fs::path state_dir = backend.state_dir;
+    const auto& pool = backend.pool;
+    vdi::test::BrokerProcess broker(backend.db.dsn(), "e2e");
     auto client = broker.client();
-    const std::string token = client->post("/api/v1/login", {{"user", "ruth"}, {"password", "ruth-secret"}}).json()["token"];
+    const std::string token = backend.login(*client, "ruth");
 
     // VNC: the ticket works at once, exactly once; a made-up one never
     const auto vnc = client->post("/api/v1/desktops/demo/connect", {{"protocol", "vnc"}}, token);
@@ -149,7 +85,7 @@ TEST_CASE("broker, host agent and VMM: a connect's ticket opens the desktop over
     INFO(rdp.body);
     if (rdp.status != 200) {
         // what the agent and the VMM said, for the failure message
-        std::string logs = vdi::test::read_text_file((dir / "hostd.log").string());
+        std::string logs = vdi::test::read_text_file((backend.dir / "hostd.log").string());
         for (const auto& entry : fs::recursive_directory_iterator(state_dir)) {
             if (entry.path().filename() == "vmm.log") logs += "\n--- " + entry.path().string() + "\n" + vdi::test::read_text_file(entry.path());
         }
@@ -196,6 +132,4 @@ TEST_CASE("broker, host agent and VMM: a connect's ticket opens the desktop over
             }) == 1;
         },
         60s));
-    agent->signal(SIGTERM);
-    agent->wait(30s);
 }

@@ -28,8 +28,10 @@ struct Layout {
     }
 };
 
-// True when the 8x16 cell at (x, y) shows `c` in `fg` on `bg`, pixel for pixel.
-inline bool glyph_at(const vdi::hv::Framebuffer& fb, std::uint32_t x, std::uint32_t y, char c, std::uint32_t fg,
+// True when the 8x16 cell at (x, y) shows `c` in `fg` on `bg`, pixel for pixel. `Screen` is
+// anything with pixel(x, y): the guest's Framebuffer, or a client's copy of it.
+template <typename Screen>
+inline bool glyph_at(const Screen& fb, std::uint32_t x, std::uint32_t y, char c, std::uint32_t fg,
                      std::uint32_t bg)
 {
     const unsigned char* glyph = font8x16[c - 0x20];
@@ -44,7 +46,8 @@ inline bool glyph_at(const vdi::hv::Framebuffer& fb, std::uint32_t x, std::uint3
     return true;
 }
 
-inline bool text_at(const vdi::hv::Framebuffer& fb, std::uint32_t x, std::uint32_t y, const std::string& text,
+template <typename Screen>
+inline bool text_at(const Screen& fb, std::uint32_t x, std::uint32_t y, const std::string& text,
                     std::uint32_t fg, std::uint32_t bg)
 {
     for (std::size_t i = 0; i < text.size(); ++i) {

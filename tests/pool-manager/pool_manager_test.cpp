@@ -7,6 +7,7 @@
 #include "vdi/common/db/database.h"
 #include "vdi/common/db/desktop_repository.h"
 #include "vdi/common/db/host_repository.h"
+#include "vdi/common/db/image_repository.h"
 #include "vdi/common/db/job_repository.h"
 #include "vdi/common/db/session_repository.h"
 #include "vdi/pool/pool_manager.h"
@@ -353,4 +354,81 @@ TEST_CASE("pool manager: cron ticks over simulated time, a missed window runs on
     manager.run_once();
     CHECK(ticks().size() == 4);
     CHECK(ticks().back() == "2027-04-01 00:30");
+}
+
+TEST_CASE("pool manager: an image push rolls through the pool keeping min_ready ready, and a failing image stops it",
+          "[pool]")
+{
+    vdi::test::TestDatabase db;
+    TestClock clock;
+    const auto [pool, v1] = tx(db, [&](pqxx::work& t) {
+        const auto image = vdi::test::make_image(t, "desk");
+        auto p = vdi::test::make_pool(t, image.id, "rolling");
+        PoolRepository(t).set_sizing(p.id, 2, 5);
+        add_host(t, "h", 20);
+        return std::make_pair(p, image);
+    });
+    PoolManagerConfig config = config_for(db);
+    config.trim_grace = 3600s;
+    PoolManager manager(config, clock);
+    manager.run_once();
+    agents_bring_up(db);
+    const auto new_version = [&](const char* note) {
+        return tx(db, [&](pqxx::work& t) {
+            NewGoldenImage image;
+            image.name = "desk";
+            image.state_path = std::string("/images/desk/") + note;
+            image.memory_path = image.state_path + ".mem";
+            image.memory_mib = 64;
+            image.state = ImageState::ready;
+            return ImageRepository(t).create(image);
+        });
+    };
+    const auto v2 = new_version("v2");
+    CHECK(v2.version == 2);
+    const auto push = [&](const GoldenImage& target) {
+        return tx(db, [&](pqxx::work& t) {
+            NewJob job;
+            job.type = JobType::image_push;
+            job.pool_id = pool.id;
+            job.target_image_id = target.id;
+            return JobRepository(t).enqueue(job).id;
+        });
+    };
+    const auto ready = [&] { return tx(db, [&](pqxx::work& t) { return DesktopRepository(t).counts(pool.id).ready; }); };
+    const auto job = push(v2);
+    int passes = 0;
+    while (scalar(db, "SELECT count(*) FROM jobs WHERE id = " + std::to_string(job) + " AND state IN ('running', 'queued')") > 0 &&
+           passes++ < 30) {
+        manager.run_once();
+        CHECK(ready() >= 2);  // the rollout never takes the pool below min_ready
+        agents_bring_up(db);
+    }
+    CHECK(scalar(db, "SELECT count(*) FROM jobs WHERE id = " + std::to_string(job) + " AND state = 'succeeded'") == 1);
+    CHECK(scalar(db, "SELECT count(*) FROM desktops WHERE desired_state = 'running' AND golden_image_id <> " +
+                     std::to_string(v2.id)) == 0);
+    CHECK(scalar(db, "SELECT golden_image_id FROM pools WHERE id = " + std::to_string(pool.id)) == v2.id);
+
+    // v3's clones crash: the pool's error stops provisioning and the push fails, visibly
+    const auto v3 = new_version("v3");
+    const auto bad = push(v3);
+    for (int i = 0; i < 30 && scalar(db, "SELECT count(*) FROM jobs WHERE id = " + std::to_string(bad) + " AND state IN ('queued', 'running')") > 0; ++i) {
+        manager.run_once();
+        agents_bring_up(db);  // (the v2 desktops come up; the v3 clones then crash)
+        tx(db, [&](pqxx::work& t) {
+            for (const auto& row : t.exec_params("SELECT id, generation FROM desktops WHERE desired_state = 'running' "
+                                                 "AND golden_image_id = $1 AND actual_state <> 'failed'", v3.id)) {
+                ActualReport report;
+                report.generation = row[1].as<std::int64_t>();
+                report.state = DesktopActualState::failed;
+                report.error = "kernel panic";
+                DesktopRepository(t).report_actual(row[0].as<Id>(), report);
+            }
+        });
+    }
+    const auto error = tx(db, [&](pqxx::work& t) {
+        return t.exec1("SELECT coalesce(error, '') FROM jobs WHERE id = " + std::to_string(bad))[0].as<std::string>();
+    });
+    CHECK(scalar(db, "SELECT count(*) FROM jobs WHERE id = " + std::to_string(bad) + " AND state = 'failed'") == 1);
+    CHECK_THAT(error, Catch::Contains("rollout stopped") && Catch::Contains("kernel panic"));
 }
