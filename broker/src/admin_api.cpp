@@ -12,6 +12,7 @@
 #include "vdi/common/db/database.h"
 #include "vdi/common/db/desktop_repository.h"
 #include "vdi/common/db/image_repository.h"
+#include "vdi/common/db/job_repository.h"
 #include "vdi/common/db/pool_repository.h"
 #include "vdi/common/db/session_repository.h"
 #include "vdi/common/error.h"
@@ -405,6 +406,51 @@ nlohmann::json Api::admin(const ParsedRequest& request, const Caller& caller, un
             if (!db::PoolRepository(tx).revoke_entitlement(id)) throw ApiError(404, "not_found", "no such entitlement");
             audit(tx, caller, "pool.revoke_entitlement", "entitlement", std::to_string(id));
             return nlohmann::json{{"deleted", true}, {"id", id}};
+        });
+    }
+
+    // ---- jobs: refresh a pool now, push an image, cancel
+    if (route == "/api/v1/admin/pools/{id}/refresh" || route == "/api/v1/admin/pools/{id}/push") {
+        const auto id = id_param(request, 0);
+        const bool push = route == "/api/v1/admin/pools/{id}/push";
+        status = 201;
+        return in_tx("start a job", [&](pqxx::work& tx) {
+            one(tx, pool_select, "p", id, "pool");
+            db::NewJob job;
+            job.type = push ? db::JobType::image_push : db::JobType::refresh_pool;
+            job.pool_id = id;
+            job.created_by = caller.user.id;
+            // in-use desktops are refreshed when their sessions end, or forcibly after this
+            job.force_after = std::chrono::system_clock::now() + std::chrono::seconds(body.value("force_after_s", 3600));
+            if (push) {
+                const long long image_id = body["image_id"];
+                const auto image = db::ImageRepository(tx).find(image_id);
+                if (!image) throw ApiError(404, "not_found", "no such image");
+                if (image->state != db::ImageState::ready) {
+                    throw ApiError(409, "conflict", "image " + image->name + " v" + std::to_string(image->version) +
+                                                        " is " + db::to_string(image->state) + ", not ready");
+                }
+                job.target_image_id = image_id;
+            }
+            const auto created = db::JobRepository(tx).enqueue(job);
+            audit(tx, caller, push ? "pool.push_image" : "pool.refresh", "pool", std::to_string(id),
+                  {{"job_id", created.id}, {"image_id", push ? body["image_id"] : nlohmann::json(nullptr)}});
+            return one(tx, job_select, "j", created.id, "job");
+        });
+    }
+    if (route == "/api/v1/admin/jobs/{id}") {
+        const auto id = id_param(request, 0);
+        return in_tx("show a job", [&](pqxx::work& tx) { return one(tx, job_select, "j", id, "job"); });
+    }
+    if (route == "/api/v1/admin/jobs/{id}/cancel") {
+        const auto id = id_param(request, 0);
+        return in_tx("cancel a job", [&](pqxx::work& tx) {
+            one(tx, job_select, "j", id, "job");
+            if (!db::JobRepository(tx).request_cancel(id)) {
+                throw ApiError(409, "conflict", "the job has finished");
+            }
+            audit(tx, caller, "job.cancel", "job", std::to_string(id));
+            return one(tx, job_select, "j", id, "job");
         });
     }
 

@@ -128,6 +128,10 @@ std::vector<RouteSpec> make_routes()
          {integer("user_id", false, 1, max_id), integer("group_id", false, 1, max_id)},
          {}},
         {"DELETE", "/api/v1/admin/entitlements/{id}", admin, {}, {}},
+        {"POST", "/api/v1/admin/pools/{id}/refresh", admin, {integer("force_after_s", false, 0, 7 * day_s)}, {}},
+        {"POST", "/api/v1/admin/pools/{id}/push", admin,
+         {integer("image_id", true, 1, max_id), integer("force_after_s", false, 0, 7 * day_s)},
+         {}},
         {"GET", "/api/v1/admin/images", admin, {}, {}},
         {"POST", "/api/v1/admin/images", admin,
          {str("name", true, 63, 1), str("state_path", true, 4096, 1), str("memory_path", true, 4096, 1),
@@ -146,6 +150,8 @@ std::vector<RouteSpec> make_routes()
         {"POST", "/api/v1/admin/sessions/{id}/logoff", admin, {}, {}},
         {"GET", "/api/v1/admin/hosts", admin, {}, {}},
         {"GET", "/api/v1/admin/jobs", admin, {}, with_paging({"pool_id", "state"})},
+        {"GET", "/api/v1/admin/jobs/{id}", admin, {}, {}},
+        {"POST", "/api/v1/admin/jobs/{id}/cancel", admin, {}, {}},
         {"GET", "/api/v1/admin/audit", admin, {}, with_paging({"actor_user_id", "action"})},
     };
 }

@@ -126,3 +126,47 @@ TEST_CASE("broker admin API: users, groups, images, pools and entitlements, audi
     CHECK(client->request("DELETE", "/api/v1/admin/groups/" + std::to_string(group_id), "", root).status == 200);
     CHECK(client->request("DELETE", "/api/v1/admin/pools/" + std::to_string(pool_id), "", root).status == 409);
 }
+
+TEST_CASE("broker admin API: refresh a pool now, push an image, cancel a job", "[broker][admin]")
+{
+    TestDatabase db;
+    const auto [pool, image] = vdi::db::in_transaction(db.connection(), "seed", [&](pqxx::work& tx) {
+        vdi::test::make_user_with_password(tx, "root", "root-secret", vdi::db::UserRole::admin);
+        const auto i = vdi::test::make_image(tx);
+        return std::make_pair(vdi::test::make_pool(tx, i.id, "p"), i);
+    });
+    BrokerProcess broker(db.dsn(), "jobs");
+    auto client = broker.client();
+    const std::string root = client->post("/api/v1/login", {{"user", "root"}, {"password", "root-secret"}}).json()["token"];
+    const std::string base = "/api/v1/admin/pools/" + std::to_string(pool.id);
+
+    const auto refresh = client->post(base + "/refresh", {{"force_after_s", 600}}, root);
+    REQUIRE(refresh.status == 201);
+    CHECK(refresh.json()["type"] == "refresh_pool");
+    CHECK(refresh.json()["state"] == "queued");
+    CHECK_FALSE(refresh.json()["force_after"].is_null());
+
+    const auto building = client->post("/api/v1/admin/images", {{"name", image.name}, {"state_path", "/i/s"},
+                                                                 {"memory_path", "/i/m"}, {"memory_mib", 64},
+                                                                 {"state", "building"}}, root).json();
+    CHECK(client->post(base + "/push", {{"image_id", building["id"]}}, root).status == 409);  // not ready
+    CHECK(client->post(base + "/push", {{"image_id", 99999}}, root).status == 404);
+    CHECK(client->post(base + "/push", json::object(), root).status == 400);
+    REQUIRE(client->patch_json("/api/v1/admin/images/" + std::to_string(building["id"].get<long long>()), {{"state", "ready"}}, root).status == 200);
+    const auto push = client->post(base + "/push", {{"image_id", building["id"]}}, root);
+    REQUIRE(push.status == 201);
+    CHECK(push.json()["type"] == "image_push");
+    CHECK(push.json()["target_image_id"] == building["id"]);
+
+    const std::string job = "/api/v1/admin/jobs/" + std::to_string(push.json()["id"].get<long long>());
+    const auto cancelled = client->post(job + "/cancel", json::object(), root);
+    REQUIRE(cancelled.status == 200);
+    CHECK(cancelled.json()["state"] == "cancelled");  // (a queued job ends at once)
+    CHECK(client->post(job + "/cancel", json::object(), root).status == 409);
+    CHECK(client->get(job, root).json()["cancel_requested"] == true);
+    CHECK(client->get("/api/v1/admin/jobs?state=queued", root).json().size() == 1);
+    for (const char* action : {"pool.refresh", "pool.push_image", "job.cancel"}) {
+        INFO(action);
+        CHECK(client->get(std::string("/api/v1/admin/audit?action=") + action, root).json().size() == 1);
+    }
+}
