@@ -179,6 +179,7 @@ nlohmann::json ControlServer::Handler::handle(const nlohmann::json& request)
                 }
                 return std::chrono::duration_cast<std::chrono::nanoseconds>(t->time_since_epoch()).count();
             };
+            const auto idle = machine_.input().since_last_input();
             nlohmann::json displays = nlohmann::json::object();
             for (const DisplayServer* display : displays_) {
                 displays[display->protocol()] = {{"port", display->port()}, {"clients", display->clients()}};
@@ -203,7 +204,9 @@ nlohmann::json ControlServer::Handler::handle(const nlohmann::json& request)
                     {"kernel", machine_.kernel().format},
                     {"agent_ready", machine_.agent().ready_count()},
                     {"identity_ready", machine_.agent().identity_ready()},
-                    {"agent_version", machine_.agent().agent_version()}};
+                    {"agent_version", machine_.agent().agent_version()},
+                    {"input_idle_ms", idle ? nlohmann::json(std::chrono::duration_cast<std::chrono::milliseconds>(*idle).count())
+                                           : nlohmann::json(nullptr)}};
         }
         if (cmd == "pause") {
             machine_.pause();

@@ -48,7 +48,7 @@ struct Backend {
 
     // `desktops` desktops in pool "demo" on the agent's host, each user entitled (password
     // "<name>-secret"). Returns once every desktop is ready.
-    Backend(int desktops, const std::vector<std::string>& users)
+    Backend(int desktops, const std::vector<std::string>& users, const std::vector<std::string>& agent_args = {})
     {
         fs::create_directories(state_dir);
         REQUIRE(vdi::test::run_process({VDI_VMM, "--kernel", VDI_DEMO_GUEST, "--memory", "64", "--serial",
@@ -56,11 +56,11 @@ struct Backend {
                                        "", 120s)
                     .exit_code == 0);
         const std::string host_name = "e2e-" + std::to_string(::getpid());
-        agent = std::make_unique<vdi::test::ChildProcess>(
-            std::vector<std::string>{VDI_HOSTD, "--dsn", db.dsn(), "--name", host_name, "--address", "127.0.0.1",
-                                     "--state-dir", state_dir.string(), "--vmm", VDI_VMM, "--heartbeat-ms", "500",
-                                     "--resync-ms", "1000"},
-            (dir / "hostd.log").string());
+        std::vector<std::string> argv{VDI_HOSTD, "--dsn", db.dsn(), "--name", host_name, "--address", "127.0.0.1",
+                                      "--state-dir", state_dir.string(), "--vmm", VDI_VMM, "--heartbeat-ms", "500",
+                                      "--resync-ms", "1000"};
+        argv.insert(argv.end(), agent_args.begin(), agent_args.end());
+        agent = std::make_unique<vdi::test::ChildProcess>(argv, (dir / "hostd.log").string());
         std::optional<vdi::db::Host> found;
         REQUIRE(vdi::test::wait_until(
             [&] { return (found = tx([&](pqxx::work& t) { return vdi::db::HostRepository(t).find_by_name(host_name); }))

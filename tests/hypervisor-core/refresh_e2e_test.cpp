@@ -126,3 +126,38 @@ TEST_CASE("refresh on logoff: the next user of a floating desktop sees the golde
     CHECK_FALSE(demo_screen::text_at(vnc, layout.text_x, layout.text_y, "secret", demo_screen::text_color,
                                      demo_screen::window_color));
 }
+
+TEST_CASE("host agent: typing keeps a session active, a session whose client left becomes disconnected",
+          "[kvm][hostd][broker]")
+{
+    e2e::Backend backend(1, {"ruth"}, {"--client-grace-s", "2"});
+    vdi::test::BrokerProcess broker(backend.db.dsn(), "activity");
+    auto client = broker.client();
+    const auto ruth = backend.login(*client, "ruth");
+    const auto connected = client->post("/api/v1/desktops/demo/connect", {{"protocol", "vnc"}}, ruth);
+    REQUIRE(connected.status == 200);
+    const auto session = std::to_string(connected.json()["session_id"].get<long long>());
+    const auto activity = [&] {
+        return backend.tx([&](pqxx::work& t) {
+            return vdi::db::parse_timestamp(t.exec1("SELECT last_activity_at FROM sessions WHERE id = " + session)[0].as<std::string>());
+        });
+    };
+    const auto state = [&] {
+        return backend.tx([&](pqxx::work& t) { return t.exec1("SELECT state FROM sessions WHERE id = " + session)[0].as<std::string>(); });
+    };
+    const auto connected_at = activity();
+    {
+        VncSession vnc(connected.json()["port"], connected.json()["ticket"]);
+        REQUIRE(vnc.connected());
+        // while the user is connected and typing the session stays active, and its activity moves on
+        for (int i = 0; i < 8; ++i) {
+            vnc.type("a");
+            vnc.pump(500);
+        }
+        CHECK(state() == "active");
+        CHECK(activity() > connected_at + std::chrono::seconds(1));
+    }
+    // the client went away: after the 2 s grace the host agent marks the session disconnected
+    CHECK(vdi::test::wait_until([&] { return state() == "disconnected"; }, 15s));
+    CHECK(client->get("/api/v1/desktops", ruth).json()["sessions"][0]["state"] == "disconnected");
+}

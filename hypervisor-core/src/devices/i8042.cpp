@@ -316,8 +316,20 @@ void I8042::mouse_command(std::uint8_t value)
     }
 }
 
+std::optional<std::chrono::steady_clock::duration> I8042::since_last_input() const
+{
+    const auto last = last_input_ns_.load();
+    if (last == 0) {
+        return std::nullopt;
+    }
+    return std::chrono::steady_clock::now().time_since_epoch() - std::chrono::nanoseconds(last);
+}
+
 void I8042::key(std::uint8_t code, bool extended, bool down)
 {
+    last_input_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count();
     std::lock_guard lock(mutex_);
     if (!state_.keyboard_scanning || (state_.command_byte & ctr_keyboard_disabled)) {
         return;
@@ -334,6 +346,9 @@ void I8042::key(std::uint8_t code, bool extended, bool down)
 
 void I8042::mouse_motion(int dx, int dy, std::uint8_t buttons)
 {
+    last_input_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count();
     std::lock_guard lock(mutex_);
     state_.mouse_buttons = buttons & 0x07;
     if (!state_.mouse_reporting || (state_.command_byte & ctr_mouse_disabled)) {

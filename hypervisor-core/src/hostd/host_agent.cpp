@@ -147,6 +147,7 @@ void HostAgent::run()
             reap_exited();
             reconcile();
             deliver_tickets();
+            report_activity();
         } catch (const std::exception& e) {
             log->error("reconcile failed, retrying: {}", e.what());
             ticket_listener.reset();
@@ -249,6 +250,58 @@ void HostAgent::deliver_tickets()
             }
         });
     }
+}
+
+void HostAgent::report_activity()
+{
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_activity_report_) {
+        return;
+    }
+    const auto period = std::max(config_.resync, std::chrono::milliseconds(1000));
+    next_activity_report_ = now + period;
+    struct Observation {
+        std::int64_t desktop_id;
+        std::optional<long> idle_ms;
+        int clients;
+    };
+    std::vector<Observation> observations;
+    for (const auto& [desktop_id, vmm] : vmms_) {
+        const auto status = vmm->request({{"cmd", "status"}});
+        if (!status || !status->value("ok", false)) {
+            continue;
+        }
+        Observation o{desktop_id, std::nullopt, 0};
+        if ((*status)["input_idle_ms"].is_number()) {
+            o.idle_ms = (*status)["input_idle_ms"].get<long>();
+        }
+        for (const auto& [protocol, display] : (*status)["displays"].items()) {
+            o.clients += display.value("clients", 0);
+        }
+        observations.push_back(o);
+    }
+    if (observations.empty()) {
+        return;
+    }
+    db::in_transaction(*db_, "report session activity", [&](pqxx::work& tx) {
+        for (const auto& o : observations) {
+            // input since the last report: the session is in use (idle limits count from here)
+            if (o.idle_ms && *o.idle_ms < period.count() + 1000) {
+                tx.exec_params("UPDATE sessions SET last_activity_at = now() - $2 * interval '1 millisecond' "
+                               "WHERE desktop_id = $1 AND state <> 'ended' "
+                               "AND last_activity_at < now() - $2 * interval '1 millisecond'",
+                               o.desktop_id, *o.idle_ms);
+            }
+            // no display client for client_grace since the last connect or input: the user has
+            // gone (the pool's disconnected timeout runs from here)
+            if (o.clients == 0) {
+                tx.exec_params("UPDATE sessions SET state = 'disconnected', disconnected_at = now() "
+                               "WHERE desktop_id = $1 AND state = 'active' "
+                               "AND last_activity_at < now() - $2 * interval '1 second'",
+                               o.desktop_id, static_cast<long>(config_.client_grace.count()));
+            }
+        }
+    });
 }
 
 void HostAgent::reap_exited()

@@ -30,7 +30,7 @@ int main(int argc, char** argv)
     config.address = "127.0.0.1";
     std::string state_dir = "var/hostd";
     std::string vmm = "";
-    long heartbeat_ms = 2000, resync_ms = 5000;
+    long heartbeat_ms = 2000, resync_ms = 5000, client_grace_s = 60;
     bool no_sandbox = false;
     app.add_option("--name", config.name, "this host's name in the database");
     app.add_option("--address", config.address, "address thin clients use to reach this host");
@@ -42,6 +42,8 @@ int main(int argc, char** argv)
     app.add_option("--vmm", vmm, "the vdi-vmm binary (default: next to vdi-hostd)");
     app.add_option("--heartbeat-ms", heartbeat_ms, "heartbeat interval");
     app.add_option("--resync-ms", resync_ms, "full reconcile interval");
+    app.add_option("--client-grace-s", client_grace_s,
+                   "an active session whose desktop has no display client this long becomes disconnected");
     app.add_flag("--no-sandbox", no_sandbox, "run VMMs without the seccomp/capability sandbox (debugging)");
     CLI11_PARSE(app, argc, argv);
 
@@ -54,6 +56,7 @@ int main(int argc, char** argv)
         config.sandbox_vmms = !no_sandbox;
         config.heartbeat = std::chrono::milliseconds(heartbeat_ms);
         config.resync = std::chrono::milliseconds(resync_ms);
+        config.client_grace = std::chrono::seconds(client_grace_s);
 
         sigset_t signals;
         sigemptyset(&signals);

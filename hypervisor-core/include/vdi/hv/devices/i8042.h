@@ -7,6 +7,10 @@
 // (command 0xFE) calls the reset callback. Threads: any thread; one mutex guards the state.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <optional>
+
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -55,6 +59,10 @@ public:
     // (bit 0 left, bit 1 right, bit 2 middle).
     void mouse_motion(int dx, int dy, std::uint8_t buttons);
 
+    // Time since the last key or mouse event from outside (a user at a display, the control
+    // socket); nullopt if there has been none. What "idle" means for session limits.
+    std::optional<std::chrono::steady_clock::duration> since_last_input() const;
+
     I8042State save() const;
     void restore(const I8042State& state);
 
@@ -91,6 +99,7 @@ private:
     bool keyboard_level_ = false;
     bool mouse_level_ = false;
     bool reset_pending_ = false;
+    std::atomic<std::int64_t> last_input_ns_{0};  // steady clock; 0: never
 };
 
 }  // namespace vdi::hv

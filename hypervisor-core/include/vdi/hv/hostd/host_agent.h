@@ -46,6 +46,7 @@ struct HostAgentConfig {
     std::chrono::milliseconds heartbeat{2000};
     std::chrono::milliseconds resync{5000};
     std::chrono::milliseconds vmm_start_timeout{30000};
+    std::chrono::seconds client_grace{60};  // no display client this long: the session is disconnected
 };
 
 class HostAgent {
@@ -71,6 +72,11 @@ private:
     // outcome, which the waiting broker hears on 'vdi_ticket_acks'.
     void listen_for_tickets();
     void deliver_tickets();
+    // Sessions follow their desktops' use: keyboard or mouse input refreshes last_activity_at
+    // (which idle limits count from), and an active session whose desktop has had no display
+    // client for client_grace becomes disconnected. At most once per resync period.
+    void report_activity();
+    std::chrono::steady_clock::time_point next_activity_report_{};
     void heartbeat_loop();
     bool wait_for_work(std::chrono::milliseconds timeout);
 
