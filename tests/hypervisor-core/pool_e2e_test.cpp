@@ -1,13 +1,16 @@
 // The pool manager with real host agents and VMM clones of the demo image: sizing converges,
 // assignments are topped up, and when a host agent dies its desktops come back on the other
 // host within the heartbeat timeout.
+#include <atomic>
 #include <csignal>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "e2e_backend.h"
 #include "vdi/common/db/database.h"
 #include "vdi/common/db/desktop_repository.h"
 #include "vdi/common/db/host_repository.h"
@@ -127,4 +130,49 @@ TEST_CASE("pool manager with two real host agents: min_ready reached, topped up,
     CHECK(recovery < 30);
     CHECK(tx([&](pqxx::work& t) { return t.exec1("SELECT state FROM hosts WHERE name = 'host-a'")[0].as<std::string>(); }) == "lost");
     CHECK(tx([&](pqxx::work& t) { return t.exec1("SELECT count(*) FROM audit_log WHERE action = 'host.lost'")[0].as<int>(); }) == 1);
+}
+
+TEST_CASE("pool manager and broker: a burst of 100 connects grows the pool to max_size and no further",
+          "[kvm][hostd][pool][broker]")
+{
+    e2e::Backend backend(1, {});
+    auto& c = backend.db.connection();
+    const auto tx = [&](auto fn) { return in_transaction(c, "test step", fn, 1); };
+    tx([&](pqxx::work& t) {
+        PoolRepository(t).set_sizing(backend.pool.id, 1, 6);
+        vdi::test::make_storm_users(t, backend.pool, 100);
+    });
+    {
+        std::ofstream(backend.dir / "pm.toml") << "[database]\ndsn = \"" << backend.db.dsn()
+                                                << "\"\n[pool_manager]\nname = \"pm-burst\"\ninterval_ms = 200\n";
+    }
+    vdi::test::ChildProcess manager({VDI_POOL_MANAGER, "--config", (backend.dir / "pm.toml").string()},
+                                    (backend.dir / "pm.log").string());
+    vdi::test::BrokerProcess broker(backend.db.dsn(), "burst");
+    std::atomic<bool> done{false};
+    int most = 0;
+    std::thread watch([&] {
+        pqxx::connection watcher(backend.db.dsn());
+        while (!done) {
+            pqxx::work t(watcher);
+            most = std::max(most, t.exec1("SELECT count(*) FROM desktops WHERE desired_state = 'running'")[0].as<int>());
+            t.commit();
+            std::this_thread::sleep_for(20ms);
+        }
+    });
+    // 100 users connect at once (16 at a time), retrying while the answer is "none ready"
+    const auto storm = vdi::test::run_logon_storm({broker.port()}, broker.certificate(), "demo", 100, 16);
+    const auto grown = vdi::test::wait_until(
+        [&] { return tx([&](pqxx::work& t) { return DesktopRepository(t).counts(backend.pool.id).total; }) == 6; }, 60s);
+    std::this_thread::sleep_for(2s);  // and it stays there
+    done = true;
+    watch.join();
+    INFO(vdi::test::read_text_file((backend.dir / "pm.log").string()).substr(0, 2000));
+    CHECK(grown);
+    CHECK(most <= 6);  // never past max_size, at any moment watched
+    CHECK(storm.succeeded >= 1);
+    CHECK(storm.succeeded + storm.failed == 100);  // the rest were told "none ready" (503), not hung
+    for (const auto& failure : storm.failures) {
+        CHECK_THAT(failure, Catch::Contains("503") && Catch::Contains("no_desktop_ready"));
+    }
 }
