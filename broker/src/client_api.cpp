@@ -220,13 +220,16 @@ nlohmann::json Api::connect(const ParsedRequest& request, const Caller& caller)
     const std::string ticket_hash = sha256_hex(ticket);
 
     struct Outcome {
-        db::Session session;
-        db::Desktop desktop;
-        db::Host host;
+        db::Id session_id = 0;
+        db::Id desktop_id = 0;
+        std::string desktop_name;
+        std::int64_t generation = 0;
+        db::Id host_id = 0;
+        std::string host_address;
         int port = 0;
         std::int64_t ticket_id = 0;
         bool reconnected = false;
-        db::Timestamp expires_at;
+        std::string expires_at;
     };
     auto lease = pool_.acquire();
     std::optional<Outcome> outcome;
@@ -237,7 +240,9 @@ nlohmann::json Api::connect(const ParsedRequest& request, const Caller& caller)
             if (id != keep) tickets_.forget(id);
         }
     };
+    const char* port_column = protocol == db::DisplayProtocol::vnc ? "vnc_port" : "rdp_port";
     try {
+        // (few round trips: this is the hot path of every logon)
         outcome = db::in_transaction(*lease, "connect a user to a desktop", [&](pqxx::work& tx) {
             pool = db::PoolRepository(tx).find_entitled(pool_name, caller.user.id);
             // a pool the caller may not use looks exactly like one that does not exist
@@ -247,21 +252,34 @@ nlohmann::json Api::connect(const ParsedRequest& request, const Caller& caller)
             if (std::find(pool->protocols.begin(), pool->protocols.end(), protocol) == pool->protocols.end()) {
                 throw ApiError(400, "protocol_not_offered", "pool '" + pool_name + "' does not offer " + protocol_name);
             }
-            db::SessionRepository sessions(tx);
-            db::DesktopRepository desktops(tx);
             Outcome o;
-            if (auto existing = sessions.live_for_user_in_pool(caller.user.id, pool->id)) {
-                auto desktop = desktops.find(existing->desktop_id);
-                if (!desktop || desktop->actual_state != db::DesktopActualState::running ||
-                    desktop->actual_generation != existing->desktop_generation) {
+            // the user's live session in this pool, with its desktop and host, in one query
+            const auto live = tx.exec_params(
+                std::string("SELECT s.id AS session_id, s.desktop_generation, d.id AS desktop_id, d.name, d.generation, "
+                            "d.actual_state = 'running' AND d.actual_generation = s.desktop_generation AS running, "
+                            "d.") + port_column + " AS port, h.id AS host_id, h.address "
+                "FROM sessions s JOIN desktops d ON d.id = s.desktop_id LEFT JOIN hosts h ON h.id = d.host_id "
+                "WHERE s.user_id = $1 AND s.pool_id = $2 AND s.state <> 'ended' FOR UPDATE OF s",
+                caller.user.id, pool->id);
+            if (!live.empty()) {
+                const auto& row = live[0];
+                if (!row["running"].as<bool>(false)) {
                     throw ApiError(503, "desktop_unavailable",
                                    "your desktop is not running right now; try again shortly", settings_.retry_after_s);
                 }
-                sessions.mark_active(existing->id, protocol, caller.address);
-                o.session = *sessions.find(existing->id);
-                o.desktop = *desktop;
+                db::SessionRepository(tx).mark_active(row["session_id"].as<db::Id>(), protocol, caller.address);
+                o.session_id = row["session_id"].as<db::Id>();
+                o.desktop_id = row["desktop_id"].as<db::Id>();
+                o.desktop_name = row["name"].as<std::string>();
+                o.generation = row["generation"].as<std::int64_t>();
+                if (!row["host_id"].is_null()) {
+                    o.host_id = row["host_id"].as<db::Id>();
+                    o.host_address = row["address"].as<std::string>();
+                }
+                o.port = row["port"].as<int>(0);
                 o.reconnected = true;
             } else {
+                db::DesktopRepository desktops(tx);
                 auto desktop = pool->assignment == db::PoolAssignment::floating
                                    ? desktops.claim_floating(pool->id, caller.user.id)
                                    : desktops.claim_dedicated(pool->id, caller.user.id);
@@ -281,35 +299,45 @@ nlohmann::json Api::connect(const ParsedRequest& request, const Caller& caller)
                 fresh.desktop_generation = desktop->generation;
                 fresh.protocol = protocol;
                 fresh.client_address = caller.address;
-                o.session = sessions.open(fresh);
-                o.desktop = *desktop;
+                o.session_id = db::SessionRepository(tx).open(fresh).id;
+                o.desktop_id = desktop->id;
+                o.desktop_name = desktop->name;
+                o.generation = desktop->generation;
+                const auto port = protocol == db::DisplayProtocol::vnc ? desktop->vnc_port : desktop->rdp_port;
+                o.port = port.value_or(0);
+                if (desktop->host_id) {
+                    if (const auto host = db::HostRepository(tx).find(*desktop->host_id)) {
+                        o.host_id = host->id;
+                        o.host_address = host->address;
+                    }
+                }
             }
-            if (!o.desktop.host_id) {
-                throw ApiError(503, "desktop_unavailable", "the desktop has no host", settings_.retry_after_s);
-            }
-            const auto host = db::HostRepository(tx).find(*o.desktop.host_id);
-            const auto port = protocol == db::DisplayProtocol::vnc ? o.desktop.vnc_port : o.desktop.rdp_port;
-            if (!host || !port) {
+            if (o.host_id == 0 || o.port == 0) {
                 throw ApiError(503, "desktop_unavailable", "the desktop's display server is not up yet",
                                settings_.retry_after_s);
             }
-            o.host = *host;
-            o.port = *port;
-            const auto issued = db::TicketRepository(tx).issue(o.session.id, o.desktop.id, protocol, ticket_hash,
-                                                               settings_.ticket_ttl);
-            o.ticket_id = issued.id;
-            o.expires_at = issued.expires_at;
-            // the plaintext goes to the host agent with the commit, and nowhere else
-            const nlohmann::json delivery = {{"ticket_id", issued.id},  {"desktop_id", o.desktop.id},
-                                             {"generation", o.desktop.generation}, {"protocol", protocol_name},
-                                             {"ticket", ticket},        {"ttl_s", settings_.ticket_ttl.count()}};
-            tx.exec_params("SELECT pg_notify($1, $2)", "vdi_tickets_" + std::to_string(host->id), delivery.dump());
-            audit(tx, caller, o.reconnected ? "session.reconnect" : "desktop.assign", "desktop",
-                  std::to_string(o.desktop.id),
-                  {{"pool", pool_name}, {"session_id", o.session.id}, {"protocol", protocol_name},
-                   {"generation", o.desktop.generation}});
-            tickets_.expect(issued.id);
-            expected.push_back(issued.id);
+            // one statement: the ticket (its hash), its delivery to the host agent (the plaintext,
+            // sent with the commit and stored nowhere) and the audit record
+            const nlohmann::json details = {{"pool", pool_name}, {"session_id", o.session_id},
+                                            {"protocol", protocol_name}, {"generation", o.generation}};
+            const auto issued = tx.exec_params1(
+                "WITH t AS (INSERT INTO display_tickets (session_id, desktop_id, protocol, ticket_hash, expires_at) "
+                "  VALUES ($1, $2, $3::display_protocol, decode($4, 'hex'), now() + $5 * interval '1 second') "
+                "  RETURNING id, expires_at), "
+                "n AS (SELECT pg_notify($6, json_build_object('ticket_id', t.id, 'desktop_id', $2::bigint, "
+                "  'generation', $7::bigint, 'protocol', $3::text, 'ticket', $8::text, 'ttl_s', $5::bigint)::text) "
+                "  FROM t), "
+                "a AS (INSERT INTO audit_log (actor_user_id, actor, action, target_type, target_id, source_address, details) "
+                "  VALUES ($9, $10, $11, 'desktop', $2::text, $12, $13::jsonb)) "
+                "SELECT t.id, t.expires_at FROM t, n",
+                o.session_id, o.desktop_id, protocol_name, ticket_hash,
+                static_cast<std::int64_t>(settings_.ticket_ttl.count()), "vdi_tickets_" + std::to_string(o.host_id),
+                o.generation, ticket, caller.user.id, caller.user.username,
+                std::string(o.reconnected ? "session.reconnect" : "desktop.assign"), caller.address, details.dump());
+            o.ticket_id = issued[0].as<std::int64_t>();
+            o.expires_at = iso8601(db::parse_timestamp(issued[1].as<std::string>()));
+            tickets_.expect(o.ticket_id);
+            expected.push_back(o.ticket_id);
             return o;
         });
     } catch (const NoDesktopReady&) {
@@ -337,19 +365,19 @@ nlohmann::json Api::connect(const ParsedRequest& request, const Caller& caller)
     if (!ack || !ack->ok) {
         const std::string why = !ack ? "the desktop's host did not answer in time" : ack->error;
         spdlog::warn("broker.connect ticket {} for desktop {} not delivered: {}", outcome->ticket_id,
-                     outcome->desktop.id, why);
+                     outcome->desktop_id, why);
         throw ApiError(503, "desktop_unreachable",
                        "the desktop could not be prepared for your connection (" + why + "); try again",
                        settings_.retry_after_s);
     }
-    return {{"session_id", outcome->session.id},
+    return {{"session_id", outcome->session_id},
             {"pool", pool_name},
-            {"desktop", outcome->desktop.name},
-            {"host", outcome->host.address},
+            {"desktop", outcome->desktop_name},
+            {"host", outcome->host_address},
             {"port", outcome->port},
             {"protocol", protocol_name},
             {"ticket", ticket},
-            {"ticket_expires_at", iso8601(outcome->expires_at)},
+            {"ticket_expires_at", outcome->expires_at},
             {"reconnected", outcome->reconnected}};
 }
 

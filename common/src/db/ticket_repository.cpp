@@ -55,15 +55,15 @@ std::optional<DisplayTicket> TicketRepository::find_for_delivery(Id id, const st
 
 bool TicketRepository::record_delivery(Id id, const std::optional<std::string>& error)
 {
-    const auto result = tx_.exec_params(
-        "UPDATE display_tickets SET delivered_at = CASE WHEN $2::text IS NULL THEN now() END, delivery_error = $2 "
-        "WHERE id = $1 AND delivered_at IS NULL AND delivery_error IS NULL",
-        id, error);
-    // the broker waiting for this ticket learns the outcome at commit
-    tx_.exec_params("SELECT pg_notify('vdi_ticket_acks', json_build_object('ticket_id', $1::bigint, 'ok', "
-                    "$2::text IS NULL, 'error', $2::text)::text)",
-                    id, error);
-    return result.affected_rows() == 1;
+    // one statement: the outcome, and (only if it was recorded now) the notice the waiting
+    // broker hears at commit
+    return !tx_.exec_params("WITH u AS (UPDATE display_tickets SET delivered_at = CASE WHEN $2::text IS NULL "
+                            "THEN now() END, delivery_error = $2 WHERE id = $1 AND delivered_at IS NULL "
+                            "AND delivery_error IS NULL RETURNING id) "
+                            "SELECT pg_notify('vdi_ticket_acks', json_build_object('ticket_id', u.id, 'ok', "
+                            "$2::text IS NULL, 'error', $2::text)::text) FROM u",
+                            id, error)
+                .empty();
 }
 
 int TicketRepository::purge_expired(std::chrono::seconds keep)
