@@ -7,11 +7,11 @@
 #include <filesystem>
 
 #include <catch2/catch.hpp>
-#include <rfb/rfbclient.h>
 
 #include "broker_harness.h"
 #include "e2e_backend.h"
 #include "rdp_client.h"
+#include "vnc_viewer.h"
 #include "vdi/common/db/database.h"
 #include "vdi/common/db/desktop_repository.h"
 #include "vdi/common/db/image_repository.h"
@@ -26,34 +26,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-char* vnc_password(rfbClient* client)
-{
-    return strdup(static_cast<const char*>(rfbClientGetClientData(client, reinterpret_cast<void*>(&vnc_password))));
-}
-
-void quiet(const char*, ...) {}
-
 // True if a VNC client authenticates with `password` and receives the first frame.
-bool vnc_login(int port, std::string password)
+bool vnc_login(int port, const std::string& password)
 {
-    rfbClientLog = quiet;
-    rfbClientErr = quiet;
-    rfbClient* client = rfbGetClient(8, 3, 4);
-    client->serverHost = strdup("127.0.0.1");
-    client->serverPort = port;
-    client->GetPassword = vnc_password;
-    rfbClientSetClientData(client, reinterpret_cast<void*>(&vnc_password), password.data());
-    if (!rfbInitClient(client, nullptr, nullptr)) {
-        return false;  // (freed by rfbInitClient)
-    }
-    bool framed = false;
-    for (int i = 0; i < 100 && !framed; ++i) {
-        if (WaitForMessage(client, 50000) > 0 && HandleRFBServerMessage(client)) {
-            framed = client->frameBuffer != nullptr;
-        }
-    }
-    rfbClientCleanup(client);
-    return framed;
+    const auto viewer = vnc_viewer::Viewer::connect(port, password);
+    if (!viewer) return false;
+    viewer->pump(500);
+    return viewer->client->frameBuffer != nullptr;
 }
 
 }  // namespace

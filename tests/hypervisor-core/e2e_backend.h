@@ -68,13 +68,7 @@ struct Backend {
             30s));
         host = *found;
         pool = tx([&](pqxx::work& t) {
-            vdi::db::NewGoldenImage image;
-            image.name = "demo";
-            image.state_path = (image_dir / "state").string();
-            image.memory_path = (image_dir / "memory").string();
-            image.memory_mib = 64;
-            image.state = vdi::db::ImageState::ready;
-            const auto created = vdi::db::ImageRepository(t).create(image);
+            const auto created = vdi::test::register_image_dir(t, image_dir.string());
             const auto p = vdi::test::make_pool(t, created.id, "demo");
             for (int i = 1; i <= desktops; ++i) {
                 vdi::db::DesktopRepository(t).create({p.id, "demo-" + std::to_string(i), created.id, host.id});

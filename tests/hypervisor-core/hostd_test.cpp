@@ -84,13 +84,7 @@ TEST_CASE("vdi-hostd runs 20 desktops, reports a killed VMM, refreshes, stops, a
 
     constexpr int count = 20;
     const auto pool = tx([&](pqxx::work& t) {
-        NewGoldenImage image;
-        image.name = "demo";
-        image.state_path = (image_dir / "state").string();
-        image.memory_path = (image_dir / "memory").string();
-        image.memory_mib = 64;
-        image.state = ImageState::ready;
-        const auto created = ImageRepository(t).create(image);
+        const auto created = vdi::test::register_image_dir(t, image_dir.string());
         const auto p = vdi::test::make_pool(t, created.id);
         DesktopRepository desktops(t);
         for (int i = 0; i < count; ++i) {
@@ -220,13 +214,7 @@ TEST_CASE("vdi-hostd survives a PostgreSQL restart: it reconnects, heartbeats an
     REQUIRE(wait_until([&] { return (host = tx([&](pqxx::work& t) { return HostRepository(t).find_by_name(host_name); })).has_value(); }, 30s));
     Id image_id = 0, pool_id = 0;
     tx([&](pqxx::work& t) {
-        NewGoldenImage image;
-        image.name = "demo";
-        image.state_path = (image_dir / "state").string();
-        image.memory_path = (image_dir / "memory").string();
-        image.memory_mib = 64;
-        image.state = ImageState::ready;
-        image_id = ImageRepository(t).create(image).id;
+        image_id = vdi::test::register_image_dir(t, image_dir.string()).id;
         pool_id = vdi::test::make_pool(t, image_id).id;
         DesktopRepository(t).create({pool_id, "before", image_id, host->id});
     });

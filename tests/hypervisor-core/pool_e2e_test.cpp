@@ -77,13 +77,7 @@ TEST_CASE("pool manager with two real host agents: min_ready reached, topped up,
     REQUIRE(vdi::test::wait_until([&] { return tx([](pqxx::work& t) { return HostRepository(t).list().size(); }) == 2; }, 30s));
 
     const auto pool = tx([&](pqxx::work& t) {
-        NewGoldenImage image;
-        image.name = "demo";
-        image.state_path = (image_dir / "state").string();
-        image.memory_path = (image_dir / "memory").string();
-        image.memory_mib = 64;
-        image.state = ImageState::ready;
-        auto p = vdi::test::make_pool(t, ImageRepository(t).create(image).id, "demo");
+        auto p = vdi::test::make_pool(t, vdi::test::register_image_dir(t, image_dir.string()).id, "demo");
         PoolRepository(t).set_sizing(p.id, 5, 12);
         return p;
     });

@@ -1,76 +1,16 @@
 // Refresh on logoff for real: a user types into the demo desktop over VNC and logs off; the host
 // agent replaces the clone from the golden image; the next user, handed the same desktop, sees
 // the golden state (the text is gone).
-#include <cstring>
-
 #include <catch2/catch.hpp>
-#include <rfb/rfbclient.h>
 
 #include "demo_screen.h"
 #include "e2e_backend.h"
+#include "vnc_viewer.h"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-namespace {
-
-char* session_password(rfbClient* client)
-{
-    return strdup(static_cast<const char*>(rfbClientGetClientData(client, reinterpret_cast<void*>(&session_password))));
-}
-
-void silent(const char*, ...) {}
-
-// A VNC session kept open: the screen as the client sees it, and keys typed into it.
-class VncSession {
-public:
-    VncSession(int port, std::string ticket) : ticket_(std::move(ticket))
-    {
-        rfbClientLog = silent;
-        rfbClientErr = silent;
-        rfbClient* c = rfbGetClient(8, 3, 4);
-        c->format.redShift = 16;  // XRGB8888, as the guest draws
-        c->format.greenShift = 8;
-        c->format.blueShift = 0;
-        c->serverHost = strdup("127.0.0.1");
-        c->serverPort = port;
-        c->GetPassword = session_password;
-        rfbClientSetClientData(c, reinterpret_cast<void*>(&session_password), ticket_.data());
-        if (rfbInitClient(c, nullptr, nullptr)) client_ = c;
-    }
-    ~VncSession()
-    {
-        if (client_ != nullptr) rfbClientCleanup(client_);
-    }
-    bool connected() const { return client_ != nullptr; }
-    void pump(int ms)
-    {
-        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-        while (std::chrono::steady_clock::now() < until) {
-            if (WaitForMessage(client_, 10000) > 0 && !HandleRFBServerMessage(client_)) return;
-        }
-    }
-    void type(const std::string& text)
-    {
-        for (const char ch : text) {
-            SendKeyEvent(client_, static_cast<std::uint32_t>(ch), TRUE);
-            SendKeyEvent(client_, static_cast<std::uint32_t>(ch), FALSE);
-            pump(30);
-        }
-    }
-    std::uint32_t pixel(std::uint32_t x, std::uint32_t y) const
-    {
-        return reinterpret_cast<const std::uint32_t*>(client_->frameBuffer)[y * client_->width + x] & 0xffffff;
-    }
-    std::uint32_t width() const { return static_cast<std::uint32_t>(client_->width); }
-    std::uint32_t height() const { return static_cast<std::uint32_t>(client_->height); }
-
-private:
-    std::string ticket_;
-    rfbClient* client_ = nullptr;
-};
-
-}  // namespace
+using vnc_viewer::Viewer;
 
 TEST_CASE("refresh on logoff: the next user of a floating desktop sees the golden image, not the last user's text",
           "[kvm][hostd][broker][refresh]")
@@ -83,15 +23,15 @@ TEST_CASE("refresh on logoff: the next user of a floating desktop sees the golde
     const auto first = client->post("/api/v1/desktops/demo/connect", {{"protocol", "vnc"}}, ruth);
     REQUIRE(first.status == 200);
     {
-        VncSession vnc(first.json()["port"], first.json()["ticket"]);
-        REQUIRE(vnc.connected());
-        vnc.pump(300);
-        const demo_screen::Layout layout(vnc.width(), vnc.height());
-        vnc.type("secret");
+        auto vnc = Viewer::connect(first.json()["port"], first.json()["ticket"]);
+        REQUIRE(vnc);
+        vnc->pump(300);
+        const demo_screen::Layout layout(vnc->width(), vnc->height());
+        vnc->type("secret");
         CHECK(vdi::test::wait_until(
             [&] {
-                vnc.pump(50);
-                return demo_screen::text_at(vnc, layout.text_x, layout.text_y, "secret", demo_screen::text_color,
+                vnc->pump(50);
+                return demo_screen::text_at(*vnc, layout.text_x, layout.text_y, "secret", demo_screen::text_color,
                                             demo_screen::window_color);
             },
             20s));
@@ -112,18 +52,18 @@ TEST_CASE("refresh on logoff: the next user of a floating desktop sees the golde
     CHECK(backend.tx([&](pqxx::work& t) {
               return t.exec1("SELECT generation FROM desktops WHERE name = 'demo-1'")[0].as<long>();
           }) == generation + 1);  // ...at a new generation
-    VncSession vnc(second.json()["port"], second.json()["ticket"]);
-    REQUIRE(vnc.connected());
-    const demo_screen::Layout layout(vnc.width(), vnc.height());
+    auto vnc = Viewer::connect(second.json()["port"], second.json()["ticket"]);
+    REQUIRE(vnc);
+    const demo_screen::Layout layout(vnc->width(), vnc->height());
     // the golden desktop is drawn (its notes window title), and ruth's text is not there
     REQUIRE(vdi::test::wait_until(
         [&] {
-            vnc.pump(50);
-            return demo_screen::text_at(vnc, layout.win_x + 8, layout.win_y + 3, "Notes - type here",
+            vnc->pump(50);
+            return demo_screen::text_at(*vnc, layout.win_x + 8, layout.win_y + 3, "Notes - type here",
                                         demo_screen::bar_text, demo_screen::title_color);
         },
         20s));
-    CHECK_FALSE(demo_screen::text_at(vnc, layout.text_x, layout.text_y, "secret", demo_screen::text_color,
+    CHECK_FALSE(demo_screen::text_at(*vnc, layout.text_x, layout.text_y, "secret", demo_screen::text_color,
                                      demo_screen::window_color));
 }
 
@@ -147,12 +87,12 @@ TEST_CASE("host agent: typing keeps a session active, a session whose client lef
     };
     const auto connected_at = activity();
     {
-        VncSession vnc(connected.json()["port"], connected.json()["ticket"]);
-        REQUIRE(vnc.connected());
+        auto vnc = Viewer::connect(connected.json()["port"], connected.json()["ticket"]);
+        REQUIRE(vnc);
         // while the user is connected and typing the session stays active, and its activity moves on
         for (int i = 0; i < 8; ++i) {
-            vnc.type("a");
-            vnc.pump(500);
+            vnc->type("a");
+            vnc->pump(500);
         }
         CHECK(state() == "active");
         CHECK(activity() > connected_at + std::chrono::seconds(1));

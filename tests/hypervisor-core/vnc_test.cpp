@@ -11,6 +11,7 @@
 #include <rfb/rfbclient.h>
 
 #include "demo_screen.h"
+#include "vnc_viewer.h"
 #include "guest_images.h"
 #include "vdi/hv/display/vnc_server.h"
 #include "vdi/hv/kvm/kvm_hypervisor.h"
@@ -20,69 +21,9 @@
 using namespace vdi::hv;
 using namespace std::chrono_literals;
 using vdi::test::wait_until;
+using vnc_viewer::Viewer;
 
 namespace {
-
-char* give_password(rfbClient* client)
-{
-    return strdup(static_cast<const char*>(rfbClientGetClientData(client, reinterpret_cast<void*>(&give_password))));
-}
-
-void quiet(const char*, ...) {}
-
-// A libvncclient connection; nullptr from connect() when the server refused it.
-struct Viewer {
-    rfbClient* client = nullptr;
-    std::string password;
-
-    static std::unique_ptr<Viewer> connect(int port, const std::string& password)
-    {
-        rfbClientLog = quiet;
-        rfbClientErr = quiet;
-        auto viewer = std::make_unique<Viewer>();
-        viewer->password = password;
-        rfbClient* c = rfbGetClient(8, 3, 4);
-        c->format.redShift = 16;  // XRGB8888, as the guest draws
-        c->format.greenShift = 8;
-        c->format.blueShift = 0;
-        c->serverHost = strdup("127.0.0.1");
-        c->serverPort = port;
-        c->GetPassword = give_password;
-        rfbClientSetClientData(c, reinterpret_cast<void*>(&give_password), viewer->password.data());
-        if (!rfbInitClient(c, nullptr, nullptr)) {
-            return nullptr;  // rfbInitClient frees the client on failure
-        }
-        viewer->client = c;
-        return viewer;
-    }
-    ~Viewer()
-    {
-        if (client != nullptr) rfbClientCleanup(client);
-    }
-    // Processes server messages for up to `ms`.
-    void pump(int ms)
-    {
-        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-        while (std::chrono::steady_clock::now() < until) {
-            const int n = WaitForMessage(client, 10000);
-            if (n > 0 && !HandleRFBServerMessage(client)) return;
-        }
-    }
-    bool same_as(const Framebuffer& fb) const
-    {
-        for (std::uint32_t y = 0; y < fb.height(); ++y) {
-            const auto* theirs = reinterpret_cast<const std::uint32_t*>(client->frameBuffer) + y * fb.width();
-            for (std::uint32_t x = 0; x < fb.width(); ++x) {
-                if ((theirs[x] & 0xffffff) != (fb.pixel(x, y) & 0xffffff)) return false;
-            }
-        }
-        return true;
-    }
-    std::uint32_t pixel(std::uint32_t x, std::uint32_t y) const
-    {
-        return reinterpret_cast<const std::uint32_t*>(client->frameBuffer)[y * client->width + x] & 0xffffff;
-    }
-};
 
 struct Desktop {
     std::filesystem::path image = std::filesystem::temp_directory_path() / ("vdi-vnc-" + std::to_string(::getpid()));

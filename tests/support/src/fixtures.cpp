@@ -16,6 +16,18 @@ db::GoldenImage make_image(pqxx::transaction_base& tx, const std::string& name)
     return db::ImageRepository(tx).create(image);
 }
 
+db::GoldenImage register_image_dir(pqxx::transaction_base& tx, const std::string& dir, int memory_mib,
+                                   const std::string& name)
+{
+    db::NewGoldenImage image;
+    image.name = name;
+    image.state_path = dir + "/state";
+    image.memory_path = dir + "/memory";
+    image.memory_mib = memory_mib;
+    image.state = db::ImageState::ready;
+    return db::ImageRepository(tx).create(image);
+}
+
 db::Pool make_pool(pqxx::transaction_base& tx, db::Id image_id, const std::string& name,
                    db::PoolAssignment assignment)
 {

@@ -14,6 +14,9 @@
 namespace vdi::test {
 
 db::GoldenImage make_image(pqxx::transaction_base& tx, const std::string& name = "demo");
+// A ready image whose files are a real golden image directory (vdi-vmm --golden-out DIR).
+db::GoldenImage register_image_dir(pqxx::transaction_base& tx, const std::string& dir, int memory_mib = 64,
+                                   const std::string& name = "demo");
 db::Pool make_pool(pqxx::transaction_base& tx, db::Id image_id, const std::string& name = "pool",
                    db::PoolAssignment assignment = db::PoolAssignment::floating);
 db::User make_user(pqxx::transaction_base& tx, const std::string& username,
