@@ -432,3 +432,67 @@ TEST_CASE("pool manager: an image push rolls through the pool keeping min_ready 
     CHECK(scalar(db, "SELECT count(*) FROM jobs WHERE id = " + std::to_string(bad) + " AND state = 'failed'") == 1);
     CHECK_THAT(error, Catch::Contains("rollout stopped") && Catch::Contains("kernel panic"));
 }
+
+TEST_CASE("pool manager: idle and maximum-length limits, and a running job cancelled", "[pool]")
+{
+    vdi::test::TestDatabase db;
+    TestClock clock;
+    const auto [pool, idle, long_one] = tx(db, [&](pqxx::work& t) {
+        auto p = vdi::test::make_pool(t, vdi::test::make_image(t).id, "limits2");
+        PoolRepository(t).set_sizing(p.id, 0, 10);
+        t.exec_params("UPDATE pools SET idle_timeout_s = 900, max_session_s = 7200 WHERE id = $1", p.id);
+        add_host(t, "h", 10);
+        std::vector<Session> opened;
+        for (const char* name : {"idler", "worker"}) {
+            const auto desktop = vdi::test::make_ready_desktop(t, p, std::string("d-") + name);
+            const auto user = vdi::test::make_user(t, name);
+            DesktopRepository(t).claim_floating(p.id, user.id);
+            opened.push_back(SessionRepository(t).open({user.id, desktop.id, p.id, desktop.generation, DisplayProtocol::vnc, {}}));
+        }
+        return std::make_tuple(p, opened[0], opened[1]);
+    });
+    PoolManagerConfig config = config_for(db);
+    config.trim_grace = 3600s;
+    PoolManager manager(config, clock);
+    // 16 minutes on: the worker's desktop saw input a minute ago (the host agent moves
+    // last_activity_at), the idler's not since connecting
+    clock.advance(960s);
+    tx(db, [&](pqxx::work& t) {
+        t.exec_params("UPDATE sessions SET last_activity_at = $2::timestamptz WHERE id = $1", long_one.id,
+                      to_sql(clock.now() - 60s));
+    });
+    CHECK(manager.run_once().sessions_ended == 1);
+    CHECK(scalar(db, "SELECT count(*) FROM sessions WHERE id = " + std::to_string(idle.id) + " AND end_reason = 'idle too long'") == 1);
+    // two hours after it started the worker's session ends too, busy or not
+    clock.advance(7200s - 960s + 1s);
+    tx(db, [&](pqxx::work& t) {
+        t.exec_params("UPDATE sessions SET last_activity_at = $2::timestamptz WHERE id = $1", long_one.id,
+                      to_sql(clock.now()));
+    });
+    CHECK(manager.run_once().sessions_ended == 1);
+    CHECK(scalar(db, "SELECT count(*) FROM sessions WHERE id = " + std::to_string(long_one.id) +
+                     " AND end_reason = 'maximum session length reached'") == 1);
+    CHECK(scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'session.end'") == 2);
+
+    // a running refresh job waiting on a user's session is cancelled: flags cleared, job cancelled
+    // (back to real time, where the new session is young)
+    clock.set(std::chrono::system_clock::now());
+    const auto [session, job] = tx(db, [&](pqxx::work& t) {
+        const auto desktop = vdi::test::make_ready_desktop(t, pool, "d-late");
+        const auto user = vdi::test::make_user(t, "late");
+        DesktopRepository(t).claim_floating(pool.id, user.id);
+        auto s = SessionRepository(t).open({user.id, desktop.id, pool.id, desktop.generation, DisplayProtocol::vnc, {}});
+        NewJob j;
+        j.pool_id = pool.id;
+        j.force_after = std::chrono::system_clock::now() + 24h;
+        return std::make_pair(s, JobRepository(t).enqueue(j).id);
+    });
+    manager.run_once();
+    CHECK(scalar(db, "SELECT count(*) FROM jobs WHERE id = " + std::to_string(job) + " AND state = 'running'") == 1);
+    CHECK(scalar(db, "SELECT count(*) FROM desktops WHERE refresh_job_id IS NOT NULL") >= 1);
+    tx(db, [&](pqxx::work& t) { REQUIRE(JobRepository(t).request_cancel(job)); });
+    manager.run_once();
+    CHECK(scalar(db, "SELECT count(*) FROM jobs WHERE id = " + std::to_string(job) + " AND state = 'cancelled'") == 1);
+    CHECK(scalar(db, "SELECT count(*) FROM desktops WHERE refresh_job_id IS NOT NULL") == 0);
+    CHECK(scalar(db, "SELECT count(*) FROM sessions WHERE id = " + std::to_string(session.id) + " AND state = 'active'") == 1);
+}
