@@ -2,7 +2,9 @@
 //
 //   vnc_update_p50_ms / _p99_ms   key typed into the guest -> the glyph it draws is in the
 //                                 VNC client's framebuffer (guest drawing time included)
-//   bytes_per_full_frame_raw / _zrle / _tight   the first full frame of the demo desktop
+//   bytes_per_full_frame.raw / zrle / tight     the first full frame of the demo desktop (VNC)
+//   bytes_per_full_frame.rdp_planar / rdp_remotefx / rdp_nscodec
+//                                 a full-screen RDP update, bytes on the wire (TLS included)
 //   idle_cpu_pct_per_client       VMM CPU with one idle client minus without, over 10 s
 //   qemu_idle_cpu_pct_per_client  the same for qemu-system-x86_64 -vnc (64 MiB, SeaBIOS idle)
 //   rdp_update_p50_ms             the same through RDP (FreeRDP client library, software GDI)
@@ -10,6 +12,7 @@
 //                                 (encode, transfer, decode; the guest does not redraw)
 // Ends with: RESULT {json}
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -17,7 +20,14 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <arpa/inet.h>
+#include <atomic>
+#include <functional>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -55,6 +65,7 @@ rfbClient* connect_viewer(int port, const char* encodings, bool with_password)
     c->format.greenShift = 8;
     c->format.blueShift = 0;
     c->appData.encodingsString = encodings;
+    c->readTimeout = 5;  // seconds: a server that stops mid-message cannot hang the bench
     c->serverHost = strdup("127.0.0.1");
     c->serverPort = port;
     if (with_password) c->GetPassword = give_password;
@@ -98,6 +109,105 @@ double cpu_seconds(int pid)
 // Keys for 'a'..'z' in set 2 (the demo guest echoes them).
 constexpr std::uint8_t letters[] = {0x1c, 0x32, 0x21, 0x23, 0x24, 0x2b, 0x34, 0x33, 0x43, 0x3b, 0x42, 0x4b, 0x3a,
                                     0x31, 0x44, 0x4d, 0x15, 0x2d, 0x1b, 0x2c, 0x3c, 0x2a, 0x1d, 0x22, 0x35, 0x1a};
+
+// A TCP relay on 127.0.0.1 that counts the bytes a server sends to its one client: what an RDP
+// session costs on the wire, TLS included, whatever the codec.
+class CountingRelay {
+public:
+    explicit CountingRelay(int target_port) : target_port_(target_port)
+    {
+        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+        ::listen(listener_, 1);
+        socklen_t length = sizeof address;
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+        port_ = ntohs(address.sin_port);
+        thread_ = std::thread([this] { run(); });
+    }
+    ~CountingRelay()
+    {
+        stop_ = true;
+        ::shutdown(listener_, SHUT_RDWR);
+        ::close(listener_);
+        thread_.join();
+    }
+    int port() const { return port_; }
+    long to_client() const { return to_client_.load(); }
+
+private:
+    void run()
+    {
+        const int client = ::accept(listener_, nullptr, nullptr);
+        if (client < 0) return;
+        const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sin_port = htons(static_cast<std::uint16_t>(target_port_));
+        if (::connect(server, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+            ::close(client);
+            ::close(server);
+            return;
+        }
+        char buffer[65536];
+        while (!stop_) {
+            pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+            if (::poll(fds, 2, 100) <= 0) continue;
+            bool closed = false;
+            for (int i = 0; i < 2 && !closed; ++i) {
+                if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+                const ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
+                if (n <= 0) {
+                    closed = true;
+                    break;
+                }
+                const int to = i == 0 ? server : client;
+                for (ssize_t done = 0; done < n;) {
+                    const ssize_t w = ::write(to, buffer + done, static_cast<std::size_t>(n - done));
+                    if (w <= 0) {
+                        closed = true;
+                        break;
+                    }
+                    done += w;
+                }
+                if (i == 1) to_client_ += n;
+            }
+            if (closed) break;
+        }
+        ::close(client);
+        ::close(server);
+    }
+
+    int target_port_;
+    int listener_ = -1;
+    int port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<long> to_client_{0};
+    std::thread thread_;
+};
+
+// Waits until `count` has not moved for `quiet` (or `limit` passed); returns its value.
+long settled(const std::function<long()>& count, const std::function<void()>& pump, std::chrono::milliseconds quiet,
+             std::chrono::seconds limit)
+{
+    const auto end = Clock::now() + limit;
+    long last = count();
+    auto still_since = Clock::now();
+    while (Clock::now() < end) {
+        pump();
+        const long now = count();
+        if (now != last) {
+            last = now;
+            still_since = Clock::now();
+        } else if (Clock::now() - still_since >= quiet) {
+            break;
+        }
+    }
+    return last;
+}
 
 }  // namespace
 
@@ -200,6 +310,7 @@ int main()
 
     // the same through RDP (FreeRDP client library, software GDI), continuing on the same row
     std::vector<double> rdp_latency;
+    nlohmann::json rdp_bytes = nlohmann::json::object();
     {
         const fs::path tls = fs::temp_directory_path() / ("display-bench-tls-" + std::to_string(::getpid()));
         vdi::hv::RdpConfig rdp_config;
@@ -241,6 +352,56 @@ int main()
             std::printf("RDP update latency (scancode -> guest draws -> client has it): p50 %.1f ms, p99 %.1f ms over %zu\n",
                         bench::percentile(rdp_latency, 50), bench::percentile(rdp_latency, 99), rdp_latency.size());
         }
+        // bytes on the wire per full screen, per codec the client negotiates
+        const std::vector<std::pair<const char*, std::function<void(rdpSettings*)>>> codecs = {
+            {"planar", [](rdpSettings* st) {
+                 freerdp_settings_set_bool(st, FreeRDP_RemoteFxCodec, FALSE);
+                 freerdp_settings_set_bool(st, FreeRDP_NSCodec, FALSE);
+             }},
+            {"remotefx", [](rdpSettings* st) {
+                 freerdp_settings_set_bool(st, FreeRDP_RemoteFxCodec, TRUE);
+                 freerdp_settings_set_bool(st, FreeRDP_NSCodec, FALSE);
+             }},
+            {"nscodec", [](rdpSettings* st) {
+                 freerdp_settings_set_bool(st, FreeRDP_RemoteFxCodec, FALSE);
+                 freerdp_settings_set_bool(st, FreeRDP_NSCodec, TRUE);
+             }},
+        };
+        for (const auto& [codec, configure] : codecs) {
+            CountingRelay relay(rdp.port());
+            rdp.set_ticket("bench-rdp", 60s);
+            vdi_test::RdpClient codec_client(relay.port(), "bench-rdp", configure);
+            // (RemoteFX is lossy: its picture is close to the guest's, not equal)
+            const auto close_to_guest = [&] {
+                rdpGdi* gdi = codec_client.instance->context->gdi;
+                if (gdi == nullptr || gdi->width != static_cast<INT32>(fb.width())) return false;
+                std::size_t off = 0;
+                for (std::uint32_t y = 0; y < fb.height(); y += 4) {
+                    for (std::uint32_t x = 0; x < fb.width(); x += 4) {
+                        const std::uint32_t a = codec_client.pixel(x, y), b = fb.pixel(x, y);
+                        for (int shift : {0, 8, 16}) {
+                            if (std::abs(int((a >> shift) & 0xff) - int((b >> shift) & 0xff)) > 24) {
+                                ++off;
+                                break;
+                            }
+                        }
+                    }
+                }
+                return off * 100 < (fb.width() / 4) * (fb.height() / 4);  // under 1% of sampled pixels off
+            };
+            if (!codec_client.connected ||
+                !vdi::test::wait_until([&] { return codec_client.pump(20) && close_to_guest(); }, 30s)) {
+                notes.push_back(std::string("RDP with ") + codec + ": no picture");
+                continue;
+            }
+            const auto pump_client = [&] { codec_client.pump(5); };
+            const long base = settled([&] { return relay.to_client(); }, pump_client, 500ms, 10s);
+            rdp.mark_all_modified();
+            const long after = settled([&] { return relay.to_client(); }, pump_client, 500ms, 10s);
+            rdp_bytes[codec] = after - base;
+            std::printf("RDP full 1024x768 screen, %-8s: %ld bytes on the wire (first picture incl. TLS handshake: %ld)\n",
+                        codec, after - base, base);
+        }
         fs::remove_all(tls);
     }
 
@@ -277,14 +438,21 @@ int main()
     machine.request_stop("bench over");
     machine.wait(10s);
 
+    for (const auto& [codec, bytes] : rdp_bytes.items()) bytes_per_frame["rdp_" + codec] = bytes;
     nlohmann::json result = {{"vnc_update_p50_ms", bench::percentile(latency, 50)},
                              {"vnc_update_p99_ms", bench::percentile(latency, 99)},
                              {"rdp_update_p50_ms", rdp_latency.empty() ? nlohmann::json(nullptr)
                                                                        : nlohmann::json(bench::percentile(rdp_latency, 50))},
+                             {"rdp_update_p99_ms", rdp_latency.empty() ? nlohmann::json(nullptr)
+                                                                       : nlohmann::json(bench::percentile(rdp_latency, 99))},
                              {"full_frame_fps", full_frame_fps},
                              {"bytes_per_full_frame", bytes_per_frame},
                              {"idle_cpu_pct_per_client", idle_watched - idle_alone},
                              {"qemu_idle_cpu_pct_per_client", qemu_idle},
+                             {"idle_cpu_ratio_qemu_over_vdi",
+                              qemu_idle.is_number() && idle_watched - idle_alone > 0
+                                  ? nlohmann::json(qemu_idle.get<double>() / (idle_watched - idle_alone))
+                                  : nlohmann::json(nullptr)},
                              {"notes", notes}};
     std::cout << "RESULT " << result.dump() << std::endl;
     return 0;

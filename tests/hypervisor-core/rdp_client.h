@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include <freerdp/freerdp.h>
@@ -31,7 +32,8 @@ struct RdpClient {
     freerdp* instance = nullptr;
     bool connected = false;
 
-    RdpClient(int port, const std::string& password)
+    // `configure` may change the settings before connecting (codecs, for instance).
+    RdpClient(int port, const std::string& password, const std::function<void(rdpSettings*)>& configure = {})
     {
         WLog_SetLogLevel(WLog_GetRoot(), WLOG_OFF);
         instance = freerdp_new();
@@ -52,6 +54,7 @@ struct RdpClient {
         freerdp_settings_set_bool(s, FreeRDP_IgnoreCertificate, TRUE);
         freerdp_settings_set_uint32(s, FreeRDP_ColorDepth, 32);
         freerdp_settings_set_bool(s, FreeRDP_SoftwareGdi, TRUE);
+        if (configure) configure(s);
         connected = freerdp_connect(instance);
     }
     ~RdpClient()

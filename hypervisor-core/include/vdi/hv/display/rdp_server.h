@@ -43,6 +43,8 @@ public:
     void set_ticket(const std::string& ticket, std::chrono::seconds ttl) override;
     int clients() const override { return clients_.load(); }
     void start() override;
+    // Sends the whole screen again, as a full-screen repaint would (benchmarks). Any thread.
+    void mark_all_modified() { full_refresh_ = true; }
 
     // subsystem callbacks
     bool authenticate(const char* password);
