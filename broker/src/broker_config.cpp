@@ -111,13 +111,15 @@ BrokerConfig load_broker_config(const Config& config)
 
     const auto& limits = subtable(b, "broker", "limits");
     reject_unknown(limits, "broker.limits",
-                   {"header_bytes", "body_bytes", "handshake_timeout_ms", "request_timeout_ms", "idle_timeout_ms"});
+                   {"header_bytes", "body_bytes", "handshake_timeout_ms", "request_timeout_ms", "idle_timeout_ms",
+                    "max_connections"});
     auto& l = out.http.limits;
     l.header_bytes = number<std::size_t>(limits, "broker.limits", "header_bytes", 8192, 1024, 1 << 20);
     l.body_bytes = number<std::size_t>(limits, "broker.limits", "body_bytes", 65536, 1024, 16 << 20);
     l.handshake_timeout = std::chrono::milliseconds(number<long>(limits, "broker.limits", "handshake_timeout_ms", 10000, 100, 600000));
     l.request_timeout = std::chrono::milliseconds(number<long>(limits, "broker.limits", "request_timeout_ms", 10000, 100, 600000));
     l.idle_timeout = std::chrono::milliseconds(number<long>(limits, "broker.limits", "idle_timeout_ms", 30000, 100, 3600000));
+    l.max_connections = number(limits, "broker.limits", "max_connections", 4096, 1, 1000000);
     return out;
 }
 

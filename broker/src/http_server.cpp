@@ -232,7 +232,12 @@ void HttpServer::accept()
             return;
         }
         if (!error) {
-            std::make_shared<Connection>(std::move(socket), tls_, shared_)->run();
+            if (connections_.load() >= config_.limits.max_connections) {
+                beast::error_code ignored;
+                socket.close(ignored);  // full: refuse rather than let idle clients exhaust descriptors
+            } else {
+                std::make_shared<Connection>(std::move(socket), tls_, shared_)->run();
+            }
         }
         accept();
     });

@@ -189,3 +189,17 @@ TEST_CASE("broker: malformed, oversized and hostile requests get clear 4xx and s
     CHECK(client->get("/healthz").status == 200);
     CHECK(client->post("/api/v1/login", {{"user", "alice"}, {"password", "alice-secret"}}).status == 200);
 }
+
+TEST_CASE("broker: connections beyond the limit are refused at once, and served again when others leave",
+          "[broker][security]")
+{
+    TestDatabase db;
+    BrokerProcess broker(db.dsn(), "crowded", "[broker.limits]\nmax_connections = 8\nhandshake_timeout_ms = 20000\n");
+    std::vector<int> idle;
+    for (int i = 0; i < 8; ++i) idle.push_back(raw_connect(broker.port()));  // 8 clients saying nothing
+    vdi::test::wait_until([] { return false; }, std::chrono::milliseconds(300));  // (accepted by now)
+    auto client = broker.client();
+    CHECK(client->get("/healthz").status == 0);  // the ninth is closed, not queued
+    for (const int fd : idle) ::close(fd);
+    CHECK(vdi::test::wait_until([&] { return client->get("/healthz").status == 200; }, 10s));
+}

@@ -15,7 +15,7 @@
 //   [broker.throttle]    user_failures_before_lock = 5, address_failures_before_lock = 20,
 //                        first_lock_s = 30, max_lock_s = 900
 //   [broker.limits]      header_bytes = 8192, body_bytes = 65536, handshake_timeout_ms = 10000,
-//                        request_timeout_ms = 10000, idle_timeout_ms = 30000
+//                        request_timeout_ms = 10000, idle_timeout_ms = 30000, max_connections = 4096
 // Unknown keys are errors (ConfigError naming them), so a typo never passes silently.
 #pragma once
 

@@ -35,6 +35,7 @@ struct HttpLimits {
     std::chrono::milliseconds request_timeout{10'000};  // first byte to last byte of one request
     std::chrono::milliseconds idle_timeout{30'000};     // keep-alive wait for the next request
     std::chrono::milliseconds write_timeout{10'000};
+    int max_connections = 4096;  // beyond this, new connections are closed at once
 };
 
 struct HttpServerConfig {
