@@ -213,6 +213,8 @@ static uint32_t fb_width, fb_height, fb_pitch; /* pitch in pixels */
 #define COLOR_TEXT 0x1b1b1b
 #define COLOR_BORDER 0x0b0f19
 #define BAR_HEIGHT 24
+#define NOTICE_HEIGHT 24
+#define COLOR_NOTICE 0x9d0208
 
 static void fill_rect(uint32_t x, uint32_t y, uint32_t w, uint32_t h, uint32_t color)
 {
@@ -239,16 +241,21 @@ static void draw_text(uint32_t x, uint32_t y, const char* s, uint32_t fg, uint32
     for (; *s; s++, x += 8) draw_char(x, y, *s, fg, bg);
 }
 
-static void draw_background(void)
+static void draw_background_rows(uint32_t first, uint32_t end)
 {
     /* vertical gradient, one solid row at a time */
-    for (uint32_t y = BAR_HEIGHT; y < fb_height; y++) {
+    for (uint32_t y = first; y < end && y < fb_height; y++) {
         const uint32_t t = (y * 256) / fb_height;
         const uint32_t r = (((COLOR_DESKTOP_TOP >> 16) & 0xff) * (256 - t) + ((COLOR_DESKTOP_BOTTOM >> 16) & 0xff) * t) >> 8;
         const uint32_t g = (((COLOR_DESKTOP_TOP >> 8) & 0xff) * (256 - t) + ((COLOR_DESKTOP_BOTTOM >> 8) & 0xff) * t) >> 8;
         const uint32_t b = ((COLOR_DESKTOP_TOP & 0xff) * (256 - t) + (COLOR_DESKTOP_BOTTOM & 0xff) * t) >> 8;
         fill32(fb + (uint64_t)y * fb_pitch, (r << 16) | (g << 8) | b, fb_width);
     }
+}
+
+static void draw_background(void)
+{
+    draw_background_rows(BAR_HEIGHT, fb_height);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -604,11 +611,49 @@ static void apply_identity(char* line)
     serial_write(COM2, "ready\n");
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+/* "notice text=..." (percent-encoded): a banner along the bottom of the screen until the next
+ * notice; an empty text takes it away. */
+static void apply_notice(const char* line)
+{
+    const char* p = line + 7; /* after "notice " */
+    char text[210];
+    uint32_t n = 0;
+    if (str_eq_n(p, "text=", 5)) {
+        for (p += 5; *p && *p != ' ' && n + 1 < sizeof text; p++) {
+            if (p[0] == '%' && hex_digit(p[1]) >= 0 && hex_digit(p[2]) >= 0) {
+                text[n++] = (char)(hex_digit(p[1]) * 16 + hex_digit(p[2]));
+                p += 2;
+            } else {
+                text[n++] = *p;
+            }
+        }
+    }
+    text[n] = 0;
+    const uint32_t top = fb_height - NOTICE_HEIGHT;
+    pointer_hide();
+    if (n == 0) {
+        draw_background_rows(top, fb_height);
+    } else {
+        fill_rect(0, top, fb_width, NOTICE_HEIGHT, COLOR_NOTICE);
+        draw_text(8, top + 4, text, COLOR_BAR_TEXT, COLOR_NOTICE);
+    }
+    pointer_show();
+}
+
 static void handle_agent_byte(uint8_t byte)
 {
     if (byte == '\n') {
         agent_line[agent_length] = 0;
         if (str_eq_n(agent_line, "identity ", 9)) apply_identity(agent_line);
+        if (str_eq_n(agent_line, "notice ", 7)) apply_notice(agent_line);
         agent_length = 0;
     } else if (agent_length + 1 < sizeof agent_line) {
         agent_line[agent_length++] = (char)byte;

@@ -294,6 +294,10 @@ nlohmann::json ControlServer::Handler::handle(const nlohmann::json& request)
             machine_.agent().send_identity(identity);
             return {{"ok", true}};
         }
+        if (cmd == "notice") {
+            machine_.agent().send_notice(request.at("text").get<std::string>());
+            return {{"ok", true}};
+        }
         return {{"ok", false}, {"error", "unknown cmd '" + cmd + "'"}};
     } catch (const nlohmann::json::exception& e) {
         return {{"ok", false}, {"error", std::string("bad arguments: ") + e.what()}};

@@ -14,6 +14,8 @@ inline constexpr std::uint32_t bar_text = 0xf1faee;
 inline constexpr std::uint32_t window_color = 0xfdfdfd;
 inline constexpr std::uint32_t text_color = 0x1b1b1b;
 inline constexpr std::uint32_t title_color = 0x264653;
+inline constexpr std::uint32_t notice_color = 0x9d0208;  // the banner of a "notice" from the host
+inline constexpr std::uint32_t notice_height = 24;
 
 struct Layout {
     std::uint32_t win_x, win_y, win_w, win_h, text_x, text_y;

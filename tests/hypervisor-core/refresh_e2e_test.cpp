@@ -1,6 +1,9 @@
 // Refresh on logoff for real: a user types into the demo desktop over VNC and logs off; the host
 // agent replaces the clone from the golden image; the next user, handed the same desktop, sees
-// the golden state (the text is gone).
+// the golden state (the text is gone). Also: session activity, and refresh warnings shown on the
+// user's screen.
+#include <fstream>
+
 #include <catch2/catch.hpp>
 
 #include "demo_screen.h"
@@ -100,4 +103,53 @@ TEST_CASE("host agent: typing keeps a session active, a session whose client lef
     // the client went away: after the 2 s grace the host agent marks the session disconnected
     CHECK(vdi::test::wait_until([&] { return state() == "disconnected"; }, 15s));
     CHECK(client->get("/api/v1/desktops", ruth).json()["sessions"][0]["state"] == "disconnected");
+}
+
+TEST_CASE("a scheduled refresh warns the user on their own screen before the deadline",
+          "[kvm][hostd][broker][pool]")
+{
+    e2e::Backend backend(1, {"ruth", "root"});
+    backend.tx([&](pqxx::work& t) { t.exec("UPDATE users SET role = 'admin' WHERE username = 'root'"); });
+    {
+        std::ofstream(backend.dir / "pm.toml") << "[database]\ndsn = \"" << backend.db.dsn()
+                                                << "\"\n[pool_manager]\nname = \"pm-warn\"\ninterval_ms = 200\n";
+    }
+    vdi::test::ChildProcess manager({VDI_POOL_MANAGER, "--config", (backend.dir / "pm.toml").string()},
+                                    (backend.dir / "pm.log").string());
+    vdi::test::BrokerProcess broker(backend.db.dsn(), "warn");
+    auto client = broker.client();
+    const auto ruth = backend.login(*client, "ruth");
+    const auto connected = client->post("/api/v1/desktops/demo/connect", {{"protocol", "vnc"}}, ruth);
+    REQUIRE(connected.status == 200);
+    auto vnc = Viewer::connect(connected.json()["port"], connected.json()["ticket"]);
+    REQUIRE(vnc);
+    vnc->pump(300);
+    const std::uint32_t banner_y = vnc->height() - demo_screen::notice_height + 4;
+    CHECK_FALSE(demo_screen::text_at(*vnc, 8, banner_y, "This desktop", demo_screen::bar_text, demo_screen::notice_color));
+
+    // the admin refreshes the pool; ruth's desktop is in use, so she is warned first
+    const auto root = backend.login(*client, "root");
+    REQUIRE(client->post("/api/v1/admin/pools/" + std::to_string(backend.pool.id) + "/refresh",
+                         {{"force_after_s", 3600}}, root)
+                .status == 201);
+    CHECK(vdi::test::wait_until(
+        [&] {
+            vnc->pump(50);
+            return demo_screen::text_at(*vnc, 8, banner_y, "This desktop will be refreshed at", demo_screen::bar_text,
+                                        demo_screen::notice_color);
+        },
+        30s));
+    CHECK_THAT(client->get("/api/v1/desktops", ruth).json()["sessions"][0]["warning"].get<std::string>(),
+               Catch::Contains("save your work"));
+    // she logs off: the refresh happens at once, the job completes
+    REQUIRE(client->post("/api/v1/sessions/" + std::to_string(connected.json()["session_id"].get<long long>()) + "/logoff",
+                         json::object(), ruth)
+                .status == 200);
+    CHECK(vdi::test::wait_until(
+        [&] {
+            return backend.tx([&](pqxx::work& t) {
+                return t.exec1("SELECT count(*) FROM jobs WHERE state = 'succeeded'")[0].as<int>();
+            }) == 1;
+        },
+        30s));
 }

@@ -101,6 +101,9 @@ TEST_CASE("vdi-vmm control socket: status, input, screenshot, bad requests, stop
     CHECK(control(socket_path, R"({"cmd":"reboot-the-host"})")["error"] == "unknown cmd 'reboot-the-host'");
     CHECK(control(socket_path, R"({"cmd":"key","code":999})")["ok"] == false);
     CHECK(control(socket_path, R"({"cmd":"type","text":"\u00e9"})")["ok"] == false);
+    CHECK(control(socket_path, R"({"cmd":"notice","text":"caf\u00e9"})")["ok"] == false);
+    CHECK(control(socket_path, R"({"cmd":"notice","text":"Save your work = 100%"})")["ok"] == true);
+    CHECK(control(socket_path, R"({"cmd":"notice","text":""})")["ok"] == true);
     CHECK(control(socket_path, R"({"cmd":"identity","host":"a b","user":"c"})")["ok"] == false);
     CHECK(control(socket_path, R"([1,2,3])")["ok"] == false);
     CHECK(control(socket_path, R"({"cmd":"status"})")["state"] == "running");

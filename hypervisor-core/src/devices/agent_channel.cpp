@@ -38,6 +38,29 @@ void AgentChannel::send_identity(const GuestIdentity& identity)
     }
 }
 
+void AgentChannel::send_notice(const std::string& text)
+{
+    if (text.size() > 200) {
+        throw HvError("a notice is at most 200 characters");
+    }
+    std::string line = "notice text=";
+    for (const char c : text) {
+        if (c < 0x20 || c > 0x7e) {
+            throw HvError("a notice is printable ASCII");
+        }
+        // spaces, '=' and '%' would break the line format: percent-encoded
+        if (c == ' ' || c == '=' || c == '%') {
+            line += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+        } else {
+            line.push_back(c);
+        }
+    }
+    line.push_back('\n');
+    if (!uart_.push_input(std::span(reinterpret_cast<const std::uint8_t*>(line.data()), line.size()))) {
+        throw HvError("the guest agent is not reading its channel (input queue full)");
+    }
+}
+
 void AgentChannel::on_ready(std::function<void()> callback)
 {
     std::lock_guard lock(mutex_);

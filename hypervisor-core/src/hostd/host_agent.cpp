@@ -283,6 +283,33 @@ void HostAgent::report_activity()
     if (observations.empty()) {
         return;
     }
+    // warnings for the desktops' users (a refresh deadline, say) are shown on their screens
+    const auto warnings = db::in_transaction(*db_, "read session warnings", [&](pqxx::work& tx) {
+        std::map<std::int64_t, std::string> out;
+        for (const auto& row : tx.exec_params("SELECT s.desktop_id, coalesce(s.warning, '') FROM sessions s "
+                                              "JOIN desktops d ON d.id = s.desktop_id WHERE d.host_id = $1 "
+                                              "AND s.state <> 'ended'",
+                                              host_id_)) {
+            out[row[0].as<std::int64_t>()] = row[1].as<std::string>();
+        }
+        return out;
+    });
+    for (const auto& [desktop_id, vmm] : vmms_) {
+        const auto it = warnings.find(desktop_id);
+        const std::string wanted = it == warnings.end() ? "" : it->second;
+        auto& shown = notices_[{desktop_id, vmm->generation()}];
+        if (shown == wanted) {
+            continue;
+        }
+        const auto response = vmm->request({{"cmd", "notice"}, {"text", wanted}});
+        if (response && response->value("ok", false)) {
+            shown = wanted;
+        } else {
+            logger("hostd")->warn("desktop={} did not take its notice: {}", desktop_id,
+                                  response ? response->value("error", std::string("?")) : "no answer");
+            shown = wanted;  // (not retried every period)
+        }
+    }
     db::in_transaction(*db_, "report session activity", [&](pqxx::work& tx) {
         for (const auto& o : observations) {
             // input since the last report: the session is in use (idle limits count from here)

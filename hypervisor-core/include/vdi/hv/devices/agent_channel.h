@@ -45,6 +45,11 @@ public:
     // Sends an identity line; throws HvError if a value contains spaces or newlines.
     void send_identity(const GuestIdentity& identity);
 
+    // Sends "notice text=..." (percent-encoded): a message the desktop shows its user until the
+    // next notice; empty text clears it. HvError for text that is not printable ASCII or is
+    // longer than 200 characters.
+    void send_notice(const std::string& text);
+
     // Called for each "ready" line (after the count was bumped).
     void on_ready(std::function<void()> callback);
     // Waits until at least `count` ready lines arrived; false on timeout.

@@ -74,9 +74,12 @@ private:
     void deliver_tickets();
     // Sessions follow their desktops' use: keyboard or mouse input refreshes last_activity_at
     // (which idle limits count from), and an active session whose desktop has had no display
-    // client for client_grace becomes disconnected. At most once per resync period.
+    // client for client_grace becomes disconnected; a session's warning (a refresh deadline) is
+    // shown on its desktop's screen (the agent channel's "notice"). At most once per resync period.
     void report_activity();
     std::chrono::steady_clock::time_point next_activity_report_{};
+    // the notice each desktop's clone (desktop, generation) shows its user, as last sent
+    std::map<std::pair<std::int64_t, std::int64_t>, std::string> notices_;
     void heartbeat_loop();
     bool wait_for_work(std::chrono::milliseconds timeout);
 
