@@ -166,7 +166,8 @@ nlohmann::json Api::desktops(const Caller& caller)
         nlohmann::json out = {{"pools", nlohmann::json::array()}, {"sessions", nlohmann::json::array()}};
         // ready counts are capped: a thin client needs "how many, roughly", and counting ten
         // thousand ready desktops on every listing would cost more than the rest of it
-        const auto pools = tx.exec_params(
+        const auto pools = db::exec_cached(
+            tx, "vdi_broker_entitled_pools",
             std::string("SELECT p.name, p.display_name, p.assignment, array_to_string(p.protocols, ',') AS protocols, "
                         "(SELECT count(*) FROM (SELECT 1 FROM desktops d WHERE d.pool_id = p.id AND ") +
                 db::ready_desktop_sql() +
@@ -190,7 +191,8 @@ nlohmann::json Api::desktops(const Caller& caller)
                                     {"available", ready > 0},
                                     {"ready", ready}});
         }
-        const auto sessions = tx.exec_params(
+        const auto sessions = db::exec_cached(
+            tx, "vdi_broker_live_sessions",
             "SELECT s.id, p.name AS pool, d.name AS desktop, s.protocol, s.state, s.started_at, s.disconnected_at, s.warning "
             "FROM sessions s JOIN pools p ON p.id = s.pool_id JOIN desktops d ON d.id = s.desktop_id "
             "WHERE s.user_id = $1 AND s.state <> 'ended' ORDER BY s.id",
@@ -254,7 +256,8 @@ nlohmann::json Api::connect(const ParsedRequest& request, const Caller& caller)
             }
             Outcome o;
             // the user's live session in this pool, with its desktop and host, in one query
-            const auto live = tx.exec_params(
+            const auto live = db::exec_cached(
+                tx, std::string("vdi_broker_live_session_") + port_column,
                 std::string("SELECT s.id AS session_id, s.desktop_generation, d.id AS desktop_id, d.name, d.generation, "
                             "d.actual_state = 'running' AND d.actual_generation = s.desktop_generation AS running, "
                             "d.") + port_column + " AS port, h.id AS host_id, h.address "
@@ -320,7 +323,8 @@ nlohmann::json Api::connect(const ParsedRequest& request, const Caller& caller)
             // sent with the commit and stored nowhere) and the audit record
             const nlohmann::json details = {{"pool", pool_name}, {"session_id", o.session_id},
                                             {"protocol", protocol_name}, {"generation", o.generation}};
-            const auto issued = tx.exec_params1(
+            const auto issued_rows = db::exec_cached(
+                tx, "vdi_broker_issue_ticket",
                 "WITH t AS (INSERT INTO display_tickets (session_id, desktop_id, protocol, ticket_hash, expires_at) "
                 "  VALUES ($1, $2, $3::display_protocol, decode($4, 'hex'), now() + $5 * interval '1 second') "
                 "  RETURNING id, expires_at), "
@@ -334,6 +338,7 @@ nlohmann::json Api::connect(const ParsedRequest& request, const Caller& caller)
                 static_cast<std::int64_t>(settings_.ticket_ttl.count()), "vdi_tickets_" + std::to_string(o.host_id),
                 o.generation, ticket, caller.user.id, caller.user.username,
                 std::string(o.reconnected ? "session.reconnect" : "desktop.assign"), caller.address, details.dump());
+            const auto& issued = issued_rows.at(0);
             o.ticket_id = issued[0].as<std::int64_t>();
             o.expires_at = iso8601(db::parse_timestamp(issued[1].as<std::string>()));
             tickets_.expect(o.ticket_id);

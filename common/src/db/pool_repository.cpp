@@ -132,8 +132,8 @@ std::vector<Entitlement> PoolRepository::entitlements_of(Id pool_id)
 
 std::optional<Pool> PoolRepository::find_entitled(const std::string& name, Id user_id)
 {
-    return first_row(tx_.exec_params(std::string("SELECT ") + pool_columns + " FROM pools p WHERE p.name = $1 "
-                                         "AND p.enabled AND EXISTS (SELECT 1 FROM entitlements e LEFT JOIN "
+    return first_row(exec_cached(tx_, "vdi_pool_entitled", std::string("SELECT ") + pool_columns +
+                                         " FROM pools p WHERE p.name = $1 AND p.enabled AND EXISTS (SELECT 1 FROM entitlements e LEFT JOIN "
                                          "group_members m ON m.group_id = e.group_id AND m.user_id = $2 "
                                          "WHERE e.pool_id = p.id AND (e.user_id = $2 OR m.user_id IS NOT NULL))",
                                      name, user_id),

@@ -81,7 +81,8 @@ bool SessionRepository::mark_disconnected(Id id)
 
 bool SessionRepository::mark_active(Id id, DisplayProtocol protocol, const std::optional<std::string>& client_address)
 {
-    return tx_.exec_params("UPDATE sessions SET state = 'active', disconnected_at = NULL, last_activity_at = now(), "
+    return exec_cached(tx_, "vdi_session_mark_active",
+                       "UPDATE sessions SET state = 'active', disconnected_at = NULL, last_activity_at = now(), "
                            "protocol = $2::display_protocol, client_address = coalesce($3, client_address) "
                            "WHERE id = $1 AND state <> 'ended'",
                            id, to_string(protocol), client_address)

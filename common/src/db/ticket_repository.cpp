@@ -45,7 +45,7 @@ std::optional<DisplayTicket> TicketRepository::consume(const std::string& ticket
 
 std::optional<DisplayTicket> TicketRepository::find_for_delivery(Id id, const std::string& ticket_hash_hex)
 {
-    return first_row(tx_.exec_params(std::string("SELECT ") + ticket_columns +
+    return first_row(exec_cached(tx_, "vdi_ticket_for_delivery", std::string("SELECT ") + ticket_columns +
                                          " FROM display_tickets WHERE id = $1 AND ticket_hash = decode($2, 'hex') "
                                          "AND used_at IS NULL AND delivered_at IS NULL AND delivery_error IS NULL "
                                          "AND expires_at > now() FOR UPDATE",
@@ -57,7 +57,7 @@ bool TicketRepository::record_delivery(Id id, const std::optional<std::string>& 
 {
     // one statement: the outcome, and (only if it was recorded now) the notice the waiting
     // broker hears at commit
-    return !tx_.exec_params("WITH u AS (UPDATE display_tickets SET delivered_at = CASE WHEN $2::text IS NULL "
+    return !exec_cached(tx_, "vdi_ticket_record_delivery", "WITH u AS (UPDATE display_tickets SET delivered_at = CASE WHEN $2::text IS NULL "
                             "THEN now() END, delivery_error = $2 WHERE id = $1 AND delivered_at IS NULL "
                             "AND delivery_error IS NULL RETURNING id) "
                             "SELECT pg_notify('vdi_ticket_acks', json_build_object('ticket_id', u.id, 'ok', "

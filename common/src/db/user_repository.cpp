@@ -47,7 +47,8 @@ std::optional<User> UserRepository::find_by_api_token(const std::string& token_h
 {
     // one statement: the token's user if the token is live; last_used_at is refreshed at most
     // once a minute, so that reading requests do not each write a row
-    const auto result = tx_.exec_params(
+    const auto result = exec_cached(
+        tx_, "vdi_user_by_api_token",
         std::string("WITH t AS (SELECT t.id, t.user_id, t.last_used_at FROM api_tokens t "
                     "WHERE t.token_hash = decode($1, 'hex') AND t.revoked_at IS NULL AND t.expires_at > now()), "
                     "touched AS (UPDATE api_tokens SET last_used_at = now() WHERE id IN "

@@ -65,6 +65,16 @@ auto in_transaction(pqxx::connection& connection, std::string_view doing, Fn&& f
     }
 }
 
+// Runs `sql` as the prepared statement `name` of this connection (prepared on its first use,
+// reused after): for the statements every request runs, it saves the server parsing and
+// planning them each time. One name, one text: a name reused for another text throws.
+template <typename... Args>
+pqxx::result exec_cached(pqxx::transaction_base& tx, const std::string& name, const std::string& sql, Args&&... args)
+{
+    tx.conn().prepare(name, sql);
+    return tx.exec_prepared(name, std::forward<Args>(args)...);
+}
+
 // Timestamps travel as text in ISO 8601 with an explicit UTC offset.
 std::string to_sql(Timestamp t);
 // Parses PostgreSQL's ISO output of timestamptz ("2026-11-22 03:25:01.123456+00").
