@@ -1,8 +1,6 @@
 // The API's frame: parsing, authentication, errors, metrics, and the operational endpoints.
 #include "vdi/broker/api.h"
 
-#include <ctime>
-
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <fmt/format.h>
@@ -33,17 +31,10 @@ std::string make_display_ticket(const std::string& protocol)
 
 std::string iso8601(std::chrono::system_clock::time_point t)
 {
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-    std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
-    long fraction = static_cast<long>(micros % 1'000'000);
-    if (fraction < 0) {
-        fraction += 1'000'000;
-        seconds -= 1;
-    }
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00", tm.tm_year + 1900, tm.tm_mon + 1,
-                       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fraction);
+    // the database layer's form ("2026-11-22 06:14:26.123456+00"), written as ISO 8601
+    std::string text = db::to_sql(t);
+    text[10] = 'T';
+    return text + ":00";
 }
 
 Api::Api(ApiSettings settings, ConnectionPool& pool, TicketDelivery& tickets, Metrics& metrics)

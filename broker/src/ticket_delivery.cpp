@@ -6,24 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include "vdi/common/db/database.h"
+#include "vdi/common/db/listener.h"
 
 namespace vdi::broker {
-namespace {
-
-class AckReceiver : public pqxx::notification_receiver {
-public:
-    AckReceiver(pqxx::connection_base& connection, TicketDelivery& delivery)
-        : pqxx::notification_receiver(connection, "vdi_ticket_acks"), delivery_(delivery)
-    {
-    }
-    void operator()(const std::string& payload, int) override { delivery_.deliver(payload); }
-
-private:
-    TicketDelivery& delivery_;
-};
-
-}  // namespace
-
 TicketDelivery::TicketDelivery(std::string dsn) : dsn_(std::move(dsn))
 {
     thread_ = std::thread([this] { listen_loop(); });
@@ -92,7 +77,7 @@ void TicketDelivery::listen_loop()
     while (!stop_) {
         try {
             auto connection = db::connect(dsn_, "vdi-broker-tickets", 3);
-            AckReceiver receiver(*connection, *this);
+            db::Listener acks(*connection, "vdi_ticket_acks", [this](const std::string& payload) { deliver(payload); });
             listening_ = true;
             while (!stop_) {
                 connection->await_notification(0, 200'000);  // wakes at least every 200 ms to see stop_

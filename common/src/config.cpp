@@ -150,4 +150,32 @@ const std::string& Config::require_dsn() const
     return database_.dsn;
 }
 
+void reject_unknown_keys(const toml::table& table, const std::string& where, const std::set<std::string>& known)
+{
+    for (const auto& [key, value] : table) {
+        if (!known.count(std::string(key.str()))) {
+            throw ConfigError("[" + where + "]: unknown key '" + std::string(key.str()) + "'");
+        }
+    }
+}
+
+std::string config_string(const toml::table& table, const std::string& where, const char* key,
+                          const std::string& fallback)
+{
+    const auto* node = table.get(key);
+    if (node == nullptr) return fallback;
+    const auto value = node->value<std::string>();
+    if (!value) throw ConfigError("[" + where + "] " + key + " must be a string");
+    return *value;
+}
+
+const toml::table& config_table(const toml::table& table, const std::string& where, const char* key)
+{
+    static const toml::table empty;
+    const auto* node = table.get(key);
+    if (node == nullptr) return empty;
+    if (!node->is_table()) throw ConfigError("[" + where + "] " + key + " must be a table");
+    return *node->as_table();
+}
+
 }  // namespace vdi

@@ -11,7 +11,6 @@
 //   refresh_deadline_s = 3600      # scheduled refresh: in-use desktops are forced after this
 //   vcpu_overcommit = 8            # desktop vCPUs per host CPU
 #include <csignal>
-#include <set>
 #include <thread>
 
 #include <unistd.h>
@@ -32,18 +31,6 @@ void on_signal(int)
     if (running != nullptr) running->request_stop();
 }
 
-template <typename T>
-T number(const toml::table& table, const char* key, T fallback, long long minimum, long long maximum)
-{
-    const auto* node = table.get(key);
-    if (node == nullptr) return fallback;
-    const auto value = node->value<std::int64_t>();
-    if (!value || *value < minimum || *value > maximum) {
-        throw vdi::ConfigError(std::string("[pool_manager] ") + key + " must be an integer from " +
-                               std::to_string(minimum) + " to " + std::to_string(maximum));
-    }
-    return static_cast<T>(*value);
-}
 
 }  // namespace
 
@@ -64,27 +51,25 @@ int main(int argc, char** argv)
             return vdi::check_database(config, "vdi-pool-manager");
         }
         const toml::table& section = config.section("pool_manager");
-        static const std::set<std::string> known = {"name", "interval_ms", "heartbeat_timeout_s", "trim_grace_s",
-                                                    "failures_before_stop", "failure_window_s", "time_zone",
-                                                    "refresh_deadline_s", "vcpu_overcommit"};
-        for (const auto& [key, value] : section) {
-            if (!known.count(std::string(key.str()))) {
-                throw vdi::ConfigError("[pool_manager]: unknown key '" + std::string(key.str()) + "'");
-            }
-        }
+        vdi::reject_unknown_keys(section, "pool_manager",
+                                 {"name", "interval_ms", "heartbeat_timeout_s", "trim_grace_s", "failures_before_stop",
+                                  "failure_window_s", "time_zone", "refresh_deadline_s", "vcpu_overcommit"});
         vdi::pool::PoolManagerConfig pm;
         pm.dsn = config.require_dsn();
         char host[256] = {};
         ::gethostname(host, sizeof host - 1);
-        pm.name = !name.empty() ? name : section["name"].value_or(std::string(host));
-        pm.interval = std::chrono::milliseconds(number<long>(section, "interval_ms", 1000, 50, 600000));
-        pm.heartbeat_timeout = std::chrono::seconds(number<long>(section, "heartbeat_timeout_s", 15, 1, 3600));
-        pm.trim_grace = std::chrono::seconds(number<long>(section, "trim_grace_s", 300, 0, 86400));
-        pm.failures_before_stop = number<int>(section, "failures_before_stop", 3, 1, 1000);
-        pm.failure_window = std::chrono::seconds(number<long>(section, "failure_window_s", 600, 1, 86400));
-        pm.time_zone = section["time_zone"].value_or(std::string("UTC"));
-        pm.refresh_deadline = std::chrono::seconds(number<long>(section, "refresh_deadline_s", 3600, 0, 7 * 86400));
-        pm.vcpu_overcommit = number<int>(section, "vcpu_overcommit", 8, 1, 64);
+        const auto integer = [&](const char* key, long fallback, long minimum, long maximum) {
+            return vdi::config_integer<long>(section, "pool_manager", key, fallback, minimum, maximum);
+        };
+        pm.name = !name.empty() ? name : vdi::config_string(section, "pool_manager", "name", host);
+        pm.interval = std::chrono::milliseconds(integer("interval_ms", 1000, 50, 600000));
+        pm.heartbeat_timeout = std::chrono::seconds(integer("heartbeat_timeout_s", 15, 1, 3600));
+        pm.trim_grace = std::chrono::seconds(integer("trim_grace_s", 300, 0, 86400));
+        pm.failures_before_stop = static_cast<int>(integer("failures_before_stop", 3, 1, 1000));
+        pm.failure_window = std::chrono::seconds(integer("failure_window_s", 600, 1, 86400));
+        pm.time_zone = vdi::config_string(section, "pool_manager", "time_zone", "UTC");
+        pm.refresh_deadline = std::chrono::seconds(integer("refresh_deadline_s", 3600, 0, 7 * 86400));
+        pm.vcpu_overcommit = static_cast<int>(integer("vcpu_overcommit", 8, 1, 64));
         // the zone must exist before the first cron evaluation, not at it
         vdi::pool::CronSchedule::parse("0 0 * * *").next_after(std::chrono::system_clock::now(), pm.time_zone);
         {

@@ -14,31 +14,13 @@
 #include "vdi/common/db/host_repository.h"
 #include "vdi/common/db/image_repository.h"
 #include "vdi/common/db/job_repository.h"
+#include "vdi/common/db/listener.h"
 #include "vdi/common/db/pool_repository.h"
 #include "vdi/common/db/session_repository.h"
 #include "vdi/common/logging.h"
 
 namespace vdi::pool {
 namespace {
-
-// NOTIFY channels that mean "look again": counted, the main loop only needs to wake.
-class Wakeup : public pqxx::notification_receiver {
-public:
-    Wakeup(pqxx::connection_base& c, const std::string& channel, std::atomic<int>& counter,
-           std::function<void(const std::string&)> on_payload = {})
-        : pqxx::notification_receiver(c, channel), counter_(counter), on_payload_(std::move(on_payload))
-    {
-    }
-    void operator()(const std::string& payload, int) override
-    {
-        ++counter_;
-        if (on_payload_) on_payload_(payload);
-    }
-
-private:
-    std::atomic<int>& counter_;
-    std::function<void(const std::string&)> on_payload_;
-};
 
 std::string timestamp(TimePoint t)
 {
@@ -47,9 +29,10 @@ std::string timestamp(TimePoint t)
 
 }  // namespace
 
+// NOTIFY channels that mean "look again": counted; the main loop only needs to wake.
 struct PoolManager::Listeners {
     std::atomic<int> wakeups{0};
-    std::unique_ptr<Wakeup> desktops, pools, jobs;
+    std::unique_ptr<db::Listener> desktops, pools, jobs;
 };
 
 PoolManager::PoolManager(PoolManagerConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock)
@@ -72,9 +55,12 @@ void PoolManager::connect()
     listeners_.reset();
     db_ = db::connect(config_.dsn, "vdi-pool-manager@" + config_.name);
     listeners_ = std::make_unique<Listeners>();
-    listeners_->desktops = std::make_unique<Wakeup>(*db_, "vdi_desktops", listeners_->wakeups);
-    listeners_->jobs = std::make_unique<Wakeup>(*db_, "vdi_jobs", listeners_->wakeups);
-    listeners_->pools = std::make_unique<Wakeup>(*db_, "vdi_pools", listeners_->wakeups, [this](const std::string& payload) {
+    auto& wakeups = listeners_->wakeups;
+    const auto wake = [&wakeups](const std::string&) { ++wakeups; };
+    listeners_->desktops = std::make_unique<db::Listener>(*db_, "vdi_desktops", wake);
+    listeners_->jobs = std::make_unique<db::Listener>(*db_, "vdi_jobs", wake);
+    listeners_->pools = std::make_unique<db::Listener>(*db_, "vdi_pools", [this, &wakeups](const std::string& payload) {
+        ++wakeups;
         const auto message = nlohmann::json::parse(payload, nullptr, false);
         if (message.is_object() && message.value("event", "") == "demand" && message.contains("pool_id") &&
             message["pool_id"].is_number_integer()) {

@@ -8,27 +8,12 @@
 
 #include "vdi/common/crypto.h"
 #include "vdi/common/db/database.h"
+#include "vdi/common/db/listener.h"
 #include "vdi/common/db/ticket_repository.h"
 
 namespace vdi::test {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-namespace {
-
-class TicketReceiver : public pqxx::notification_receiver {
-public:
-    TicketReceiver(pqxx::connection_base& c, const std::string& channel, std::vector<std::string>& queue)
-        : pqxx::notification_receiver(c, channel), queue_(queue)
-    {
-    }
-    void operator()(const std::string& payload, int) override { queue_.push_back(payload); }
-
-private:
-    std::vector<std::string>& queue_;
-};
-
-}  // namespace
 
 BrokerProcess::BrokerProcess(const std::string& dsn, const std::string& name, const std::string& extra_config,
                              const BrokerProcess* same_tls_as, const std::string& broker_keys)
@@ -111,7 +96,8 @@ void TicketAcker::loop()
 {
     auto connection = db::connect(dsn_, "test-ticket-acker");
     std::vector<std::string> queue;
-    TicketReceiver receiver(*connection, "vdi_tickets_" + std::to_string(host_id_), queue);
+    db::Listener tickets(*connection, "vdi_tickets_" + std::to_string(host_id_),
+                         [&queue](const std::string& payload) { queue.push_back(payload); });
     listening_ = true;
     while (!stop_) {
         connection->await_notification(0, 50'000);

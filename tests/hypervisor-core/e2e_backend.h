@@ -26,6 +26,17 @@ namespace e2e {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+// Kills every VMM a host agent's state directory records (they outlive their agent by design).
+inline void kill_recorded_vmms(const fs::path& state_dir)
+{
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(state_dir, ec)) {
+        if (entry.path().extension() != ".json") continue;
+        const auto record = nlohmann::json::parse(vdi::test::read_text_file(entry.path()), nullptr, false);
+        if (record.is_object() && record.contains("pid")) ::kill(record["pid"].get<int>(), SIGKILL);
+    }
+}
+
 struct Backend {
     vdi::test::TestDatabase db;
     fs::path dir = fs::temp_directory_path() / ("vdi-e2e-" + std::to_string(::getpid()));
@@ -86,12 +97,8 @@ struct Backend {
     ~Backend()
     {
         if (agent) agent->signal(SIGKILL, true);
+        kill_recorded_vmms(state_dir);
         std::error_code ec;
-        for (const auto& entry : fs::directory_iterator(state_dir, ec)) {
-            if (entry.path().extension() != ".json") continue;
-            const auto record = nlohmann::json::parse(vdi::test::read_text_file(entry.path()), nullptr, false);
-            if (record.is_object() && record.contains("pid")) ::kill(record["pid"].get<int>(), SIGKILL);
-        }
         fs::remove_all(dir, ec);
     }
 

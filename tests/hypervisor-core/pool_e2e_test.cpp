@@ -23,20 +23,7 @@ using namespace std::chrono_literals;
 using namespace vdi::db;
 namespace fs = std::filesystem;
 
-namespace {
-
-// Kills every VMM a state directory's records name (they outlive their agents by design).
-void kill_recorded_vmms(const fs::path& state_dir)
-{
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(state_dir, ec)) {
-        if (entry.path().extension() != ".json") continue;
-        const auto record = nlohmann::json::parse(vdi::test::read_text_file(entry.path()), nullptr, false);
-        if (record.is_object() && record.contains("pid")) ::kill(record["pid"].get<int>(), SIGKILL);
-    }
-}
-
-}  // namespace
+using e2e::kill_recorded_vmms;
 
 TEST_CASE("pool manager with two real host agents: min_ready reached, topped up, a dead agent's desktops replaced",
           "[kvm][hostd][pool]")

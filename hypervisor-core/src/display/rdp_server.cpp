@@ -202,30 +202,21 @@ void RdpServer::set_ticket(const std::string& ticket, std::chrono::seconds ttl)
     if (ticket.empty() || ticket.size() > 256) {
         throw HvError("an RDP ticket has 1 to 256 characters");
     }
-    std::lock_guard lock(ticket_mutex_);
-    ticket_ = ticket;
-    ticket_expiry_ = std::chrono::steady_clock::now() + ttl;
+    ticket_.set(ticket, ttl);
 }
 
 bool RdpServer::authenticate(const char* password)
 {
-    std::lock_guard lock(ticket_mutex_);
-    if (!ticket_ || std::chrono::steady_clock::now() > ticket_expiry_) {
-        ticket_.reset();
+    const auto ticket = ticket_.take();
+    if (!ticket) {
         spdlog::warn("vmm.rdp refused a client: no valid ticket");
         return false;
     }
-    const std::string given = password;
-    const std::string expected = *ticket_;
-    ticket_.reset();  // one attempt per ticket
-    unsigned char diff = given.size() == expected.size() ? 0 : 1;
-    for (std::size_t i = 0; i < std::min(given.size(), expected.size()); ++i) {
-        diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
-    }
-    if (diff != 0) {
+    const bool ok = same_secret(password, *ticket);
+    if (!ok) {
         spdlog::warn("vmm.rdp refused a client: wrong ticket");
     }
-    return diff == 0;
+    return ok;
 }
 
 void RdpServer::keyboard(std::uint16_t flags, std::uint16_t code)

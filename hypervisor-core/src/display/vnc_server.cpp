@@ -53,15 +53,6 @@ rfbNewClientAction on_new_client(rfbClientPtr client)
 // libvncserver logs through these; keep them quiet and out of stdout
 void quiet_log(const char*, ...) {}
 
-bool equal_constant_time(const unsigned char* a, const char* b, std::size_t n)
-{
-    unsigned char diff = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        diff |= static_cast<unsigned char>(a[i] ^ static_cast<unsigned char>(b[i]));
-    }
-    return diff == 0;
-}
-
 }  // namespace
 
 VncServer::VncServer(Machine& machine, VncConfig config) : machine_(machine), config_(std::move(config))
@@ -154,30 +145,25 @@ void VncServer::set_ticket(const std::string& ticket, std::chrono::seconds ttl)
     if (ticket.empty() || ticket.size() > 8) {
         throw HvError("a VNC ticket has 1 to 8 characters (VNC authentication uses at most 8)");
     }
-    std::lock_guard lock(ticket_mutex_);
-    ticket_ = ticket;
-    ticket_expiry_ = std::chrono::steady_clock::now() + ttl;
+    ticket_.set(ticket, ttl);
 }
 
 bool VncServer::check_password(rfbClientPtr client, const char* response, int length)
 {
-    std::string ticket;
-    {
-        std::lock_guard lock(ticket_mutex_);
-        if (!ticket_ || std::chrono::steady_clock::now() > ticket_expiry_) {
-            ticket_.reset();
-            spdlog::warn("vmm.vnc refused a client: no valid ticket");
-            return false;
-        }
-        ticket = *ticket_;
-        ticket_.reset();  // one attempt per ticket, right or wrong: guessing burns it
+    const auto taken = ticket_.take();  // one attempt per ticket, right or wrong
+    if (!taken) {
+        spdlog::warn("vmm.vnc refused a client: no valid ticket");
+        return false;
     }
+    const std::string& ticket = *taken;
     unsigned char expected[CHALLENGESIZE];
     std::memcpy(expected, client->authChallenge, CHALLENGESIZE);
     char key[9] = {};
     std::memcpy(key, ticket.data(), ticket.size());
     rfbEncryptBytes(expected, key);
-    const bool ok = length == CHALLENGESIZE && equal_constant_time(expected, response, CHALLENGESIZE);
+    const bool ok = length == CHALLENGESIZE &&
+                    same_secret(std::string_view(reinterpret_cast<const char*>(expected), CHALLENGESIZE),
+                                std::string_view(response, CHALLENGESIZE));
     if (!ok) {
         spdlog::warn("vmm.vnc refused a client: wrong ticket");
     }

@@ -13,6 +13,7 @@
 #include "vdi/common/db/desktop_repository.h"
 #include "vdi/common/db/host_repository.h"
 #include "vdi/common/db/image_repository.h"
+#include "vdi/common/db/listener.h"
 #include "vdi/common/db/ticket_repository.h"
 #include "vdi/common/db/user_repository.h"
 #include "vdi/common/logging.h"
@@ -21,35 +22,10 @@
 namespace vdi::hv {
 namespace {
 
-class Listener : public pqxx::notification_receiver {
-public:
-    Listener(pqxx::connection_base& c, std::atomic<int>& counter)
-        : pqxx::notification_receiver(c, "vdi_desktops"), counter_(counter)
-    {
-    }
-    void operator()(const std::string&, int) override { ++counter_; }
-
-private:
-    std::atomic<int>& counter_;
-};
-
-// Display tickets for this host's desktops (see deliver_tickets()).
-class TicketListener : public pqxx::notification_receiver {
-public:
-    TicketListener(pqxx::connection_base& c, const std::string& channel, std::vector<std::string>& queue)
-        : pqxx::notification_receiver(c, channel), queue_(queue)
-    {
-    }
-    void operator()(const std::string& payload, int) override { queue_.push_back(payload); }
-
-private:
-    std::vector<std::string>& queue_;
-};
-
 std::atomic<int> notifications{0};
-std::unique_ptr<Listener> listener;
-std::unique_ptr<TicketListener> ticket_listener;
-std::vector<std::string> ticket_queue;  // payloads not yet handled (agent thread only)
+std::unique_ptr<db::Listener> listener;         // desktops changed: wakes the reconcile loop
+std::unique_ptr<db::Listener> ticket_listener;  // display tickets for this host (deliver_tickets())
+std::vector<std::string> ticket_queue;          // payloads not yet handled (agent thread only)
 
 }  // namespace
 
@@ -96,7 +72,7 @@ void HostAgent::connect()
     ticket_listener.reset();
     listener.reset();
     db_ = db::connect(config_.dsn, "vdi-hostd@" + config_.name);
-    listener = std::make_unique<Listener>(*db_, notifications);
+    listener = std::make_unique<db::Listener>(*db_, "vdi_desktops", [](const std::string&) { ++notifications; });
     if (reconnecting) {
         listen_for_tickets();
         logger("hostd")->info("reconnected to the database; listening again");
@@ -194,7 +170,8 @@ bool HostAgent::wait_for_work(std::chrono::milliseconds timeout)
 
 void HostAgent::listen_for_tickets()
 {
-    ticket_listener = std::make_unique<TicketListener>(*db_, "vdi_tickets_" + std::to_string(host_id_), ticket_queue);
+    ticket_listener = std::make_unique<db::Listener>(*db_, "vdi_tickets_" + std::to_string(host_id_),
+                                                     [](const std::string& payload) { ticket_queue.push_back(payload); });
 }
 
 void HostAgent::deliver_tickets()

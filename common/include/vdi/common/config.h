@@ -12,10 +12,14 @@
 #pragma once
 
 #include <filesystem>
+#include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <toml++/toml.h>
+
+#include "vdi/common/error.h"
 
 namespace vdi {
 
@@ -57,6 +61,28 @@ private:
     LogConfig log_;
     std::string source_;  // for messages: the file name or "defaults"
 };
+
+// Reading a component's own section (or a table in it), strictly: every error is a ConfigError
+// naming "[where] key".
+void reject_unknown_keys(const toml::table& table, const std::string& where, const std::set<std::string>& known);
+std::string config_string(const toml::table& table, const std::string& where, const char* key,
+                          const std::string& fallback);
+// A sub-table such as [broker.limits]; an empty table if absent.
+const toml::table& config_table(const toml::table& table, const std::string& where, const char* key);
+// An integer within [minimum, maximum], or `fallback` when the key is absent.
+template <typename T>
+T config_integer(const toml::table& table, const std::string& where, const char* key, T fallback, long long minimum,
+                 long long maximum)
+{
+    const auto* node = table.get(key);
+    if (node == nullptr) return fallback;
+    const auto value = node->value<std::int64_t>();
+    if (!value || *value < minimum || *value > maximum) {
+        throw ConfigError("[" + where + "] " + key + " must be an integer from " + std::to_string(minimum) + " to " +
+                          std::to_string(maximum));
+    }
+    return static_cast<T>(*value);
+}
 
 // Reads a DSN file: first non-empty line, surrounding whitespace removed. Throws ConfigError.
 std::string read_dsn_file(const std::filesystem::path& path);

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "vdi/hv/display/display_server.h"
+#include "vdi/hv/display/one_time_ticket.h"
 #include "vdi/hv/machine.h"
 
 struct rdp_shadow_server;
@@ -65,9 +66,7 @@ private:
     std::atomic<bool> stop_{false};
     std::atomic<int> clients_{0};
     std::atomic<bool> full_refresh_{true};
-    std::mutex ticket_mutex_;  // guards ticket_ and ticket_expiry_
-    std::optional<std::string> ticket_;
-    std::chrono::steady_clock::time_point ticket_expiry_;
+    OneTimeTicket ticket_;
     int damage_consumer_ = 0;
     int pointer_x_ = 0, pointer_y_ = 0;
     std::uint8_t buttons_ = 0;

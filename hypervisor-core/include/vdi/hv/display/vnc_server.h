@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "vdi/hv/display/display_server.h"
+#include "vdi/hv/display/one_time_ticket.h"
 #include "vdi/hv/machine.h"
 
 struct _rfbScreenInfo;
@@ -62,9 +63,7 @@ private:
     std::atomic<bool> stop_{false};
     std::atomic<int> clients_{0};
     std::atomic<bool> mark_all_{false};
-    std::mutex ticket_mutex_;  // guards ticket_ and ticket_expiry_
-    std::optional<std::string> ticket_;
-    std::chrono::steady_clock::time_point ticket_expiry_;
+    OneTimeTicket ticket_;
     int damage_consumer_ = 0;
     int pointer_x_ = 0, pointer_y_ = 0;  // where the guest's pointer should be (display thread)
 };
