@@ -60,11 +60,27 @@ HttpResponse Api::error_response(unsigned status, const std::string& code, const
     return response;
 }
 
-HttpResponse Api::handle(const HttpRequest& request, const RequestContext& context)
+HttpResponse Api::json_response(unsigned status, const nlohmann::json& body)
+{
+    HttpResponse response{static_cast<http::status>(status), 11};
+    response.set(http::field::content_type, "application/json");
+    response.set(http::field::cache_control, "no-store");
+    response.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return response;
+}
+
+void Api::handle(const HttpRequest& request, const RequestContext& context, HttpServer::Respond respond)
 {
     const auto started = std::chrono::steady_clock::now();
     const std::string method(request.method_string());
     std::string route = "unmatched";
+    // every answer passes here once: the Server header and the request's metrics
+    const auto answer = [this, started, method, respond = std::move(respond)](const std::string& route,
+                                                                             HttpResponse response) {
+        response.set(http::field::server, "vdi-broker");
+        metrics_.record_request(method, route, response.result_int(), std::chrono::steady_clock::now() - started);
+        respond(std::move(response));
+    };
     HttpResponse response;
     try {
         const ParsedRequest parsed =
@@ -72,23 +88,27 @@ HttpResponse Api::handle(const HttpRequest& request, const RequestContext& conte
                           request.body(), std::string(request[http::field::authorization]));
         route = parsed.route->path;
         std::optional<Caller> caller;
-        if (parsed.route->access != Access::public_) {
+        if (parsed.route->access == Access::user_in_statement) {
+            caller = bearer(parsed, context);  // (the endpoint's statement authenticates it)
+        } else if (parsed.route->access != Access::public_) {
             caller = authenticate(parsed, context);
             if (parsed.route->access == Access::admin && !caller->is_admin()) {
                 throw ApiError(403, "forbidden", "this endpoint is for administrators");
             }
         }
-        unsigned status = 200;
+        if (route == "/api/v1/desktops/{pool}/connect") {
+            // answered once the host agent has the ticket: no thread waits for that
+            connect(parsed, *caller, [answer, route](HttpResponse r) { answer(route, std::move(r)); });
+            return;
+        }
         if (route == "/metrics") {
             response = HttpResponse{http::status::ok, 11};
             response.set(http::field::content_type, "text/plain; version=0.0.4");
             response.body() = metrics_text();
         } else {
+            unsigned status = 200;
             const nlohmann::json body = dispatch(parsed, caller, context, status);
-            response = HttpResponse{static_cast<http::status>(status), 11};
-            response.set(http::field::content_type, "application/json");
-            response.set(http::field::cache_control, "no-store");
-            response.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            response = json_response(status, body);
         }
     } catch (const ApiError& e) {
         response = error_response(e.status(), e.code(), e.what(), e.retry_after_s());
@@ -102,12 +122,15 @@ HttpResponse Api::handle(const HttpRequest& request, const RequestContext& conte
         spdlog::error("broker.api {} {} failed: {}", method, route, e.what());
         response = error_response(500, "internal_error", "internal error");
     }
-    response.set(http::field::server, "vdi-broker");
-    metrics_.record_request(method, route, response.result_int(), std::chrono::steady_clock::now() - started);
-    return response;
+    answer(route, std::move(response));
 }
 
-Api::Caller Api::authenticate(const ParsedRequest& request, const RequestContext& context)
+ApiError Api::token_refused()
+{
+    return ApiError(401, "unauthenticated", "the token is unknown, expired or revoked; log in again");
+}
+
+Api::Caller Api::bearer(const ParsedRequest& request, const RequestContext& context)
 {
     if (!request.bearer_token) {
         throw ApiError(401, "unauthenticated", "log in first (Authorization: Bearer TOKEN)");
@@ -115,6 +138,12 @@ Api::Caller Api::authenticate(const ParsedRequest& request, const RequestContext
     Caller caller;
     caller.token_hash = sha256_hex(*request.bearer_token);
     caller.address = context.remote_address;
+    return caller;
+}
+
+Api::Caller Api::authenticate(const ParsedRequest& request, const RequestContext& context)
+{
+    Caller caller = bearer(request, context);
     auto lease = pool_.acquire();
     std::optional<db::User> user;
     try {
@@ -125,7 +154,7 @@ Api::Caller Api::authenticate(const ParsedRequest& request, const RequestContext
         db::rethrow_as_db_error(e.base(), "authenticate a token");
     }
     if (!user) {
-        throw ApiError(401, "unauthenticated", "the token is unknown, expired or revoked; log in again");
+        throw token_refused();
     }
     caller.user = std::move(*user);
     return caller;
@@ -148,7 +177,6 @@ nlohmann::json Api::dispatch(const ParsedRequest& request, const std::optional<C
     if (route == "/api/v1/logout") return logout(*caller);
     if (route == "/api/v1/me") return me(*caller);
     if (route == "/api/v1/desktops") return desktops(*caller);
-    if (route == "/api/v1/desktops/{pool}/connect") return connect(request, *caller);
     if (route == "/api/v1/sessions/{id}/disconnect") return disconnect(id_param(request, 0), *caller);
     if (route == "/api/v1/sessions/{id}/logoff") return logoff(id_param(request, 0), *caller, false);
     return admin(request, *caller, status);

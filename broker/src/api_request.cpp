@@ -96,7 +96,8 @@ std::vector<RouteSpec> make_routes()
         {"POST", "/api/v1/logout", user, {}, {}},
         {"GET", "/api/v1/me", user, {}, {}},
         {"GET", "/api/v1/desktops", user, {}, {}},
-        {"POST", "/api/v1/desktops/{pool}/connect", user, {choice("protocol", true, {"vnc", "rdp"})}, {}},
+        {"POST", "/api/v1/desktops/{pool}/connect", Access::user_in_statement, {choice("protocol", true, {"vnc", "rdp"})},
+         {}},
         {"POST", "/api/v1/sessions/{id}/disconnect", user, {}, {}},
         {"POST", "/api/v1/sessions/{id}/logoff", user, {}, {}},
         // administration: users and groups

@@ -33,8 +33,6 @@ int locked_for_s(const std::optional<db::Lockout>& a, const std::optional<db::Lo
     return static_cast<int>(seconds);
 }
 
-struct NoDesktopReady {};
-
 }  // namespace
 
 nlohmann::json Api::login(const ParsedRequest& request, const RequestContext& context)
@@ -213,177 +211,80 @@ nlohmann::json Api::desktops(const Caller& caller)
     });
 }
 
-nlohmann::json Api::connect(const ParsedRequest& request, const Caller& caller)
+void Api::connect(const ParsedRequest& request, const Caller& caller, std::function<void(HttpResponse)> answer)
 {
-    const std::string pool_name = request.params.at(0);
+    db::ConnectRequest ask;
+    ask.api_token_hash_hex = caller.token_hash;
+    ask.pool = request.params.at(0);
     const std::string protocol_name = request.body["protocol"];
-    const auto protocol = db::enum_from_string<db::DisplayProtocol>(protocol_name);
-    const std::string ticket = make_display_ticket(protocol_name);
-    const std::string ticket_hash = sha256_hex(ticket);
+    ask.protocol = db::enum_from_string<db::DisplayProtocol>(protocol_name);
+    ask.client_address = caller.address;
+    ask.ticket = make_display_ticket(protocol_name);
+    ask.ticket_hash_hex = sha256_hex(ask.ticket);
+    ask.ticket_ttl = settings_.ticket_ttl;
 
-    struct Outcome {
-        db::Id session_id = 0;
-        db::Id desktop_id = 0;
-        std::string desktop_name;
-        std::int64_t generation = 0;
-        db::Id host_id = 0;
-        std::string host_address;
-        int port = 0;
-        std::int64_t ticket_id = 0;
-        bool reconnected = false;
-        std::string expires_at;
-    };
-    auto lease = pool_.acquire();
-    std::optional<Outcome> outcome;
-    std::optional<db::Pool> pool;
-    std::vector<std::int64_t> expected;  // tickets of attempts a retried transaction rolled back too
-    const auto forget_all_but = [&](std::int64_t keep) {
-        for (const auto id : expected) {
-            if (id != keep) tickets_.forget(id);
-        }
-    };
-    const char* port_column = protocol == db::DisplayProtocol::vnc ? "vnc_port" : "rdp_port";
-    try {
-        // (few round trips: this is the hot path of every logon)
-        outcome = db::in_transaction(*lease, "connect a user to a desktop", [&](pqxx::work& tx) {
-            pool = db::PoolRepository(tx).find_entitled(pool_name, caller.user.id);
-            // a pool the caller may not use looks exactly like one that does not exist
-            if (!pool) {
-                throw ApiError(404, "not_found", "no such pool");
-            }
-            if (std::find(pool->protocols.begin(), pool->protocols.end(), protocol) == pool->protocols.end()) {
-                throw ApiError(400, "protocol_not_offered", "pool '" + pool_name + "' does not offer " + protocol_name);
-            }
-            Outcome o;
-            // the user's live session in this pool, with its desktop and host, in one query
-            const auto live = db::exec_cached(
-                tx, std::string("vdi_broker_live_session_") + port_column,
-                std::string("SELECT s.id AS session_id, s.desktop_generation, d.id AS desktop_id, d.name, d.generation, "
-                            "d.actual_state = 'running' AND d.actual_generation = s.desktop_generation AS running, "
-                            "d.") + port_column + " AS port, h.id AS host_id, h.address "
-                "FROM sessions s JOIN desktops d ON d.id = s.desktop_id LEFT JOIN hosts h ON h.id = d.host_id "
-                "WHERE s.user_id = $1 AND s.pool_id = $2 AND s.state <> 'ended' FOR UPDATE OF s",
-                caller.user.id, pool->id);
-            if (!live.empty()) {
-                const auto& row = live[0];
-                if (!row["running"].as<bool>(false)) {
-                    throw ApiError(503, "desktop_unavailable",
-                                   "your desktop is not running right now; try again shortly", settings_.retry_after_s);
-                }
-                db::SessionRepository(tx).mark_active(row["session_id"].as<db::Id>(), protocol, caller.address);
-                o.session_id = row["session_id"].as<db::Id>();
-                o.desktop_id = row["desktop_id"].as<db::Id>();
-                o.desktop_name = row["name"].as<std::string>();
-                o.generation = row["generation"].as<std::int64_t>();
-                if (!row["host_id"].is_null()) {
-                    o.host_id = row["host_id"].as<db::Id>();
-                    o.host_address = row["address"].as<std::string>();
-                }
-                o.port = row["port"].as<int>(0);
-                o.reconnected = true;
-            } else {
-                db::DesktopRepository desktops(tx);
-                auto desktop = pool->assignment == db::PoolAssignment::floating
-                                   ? desktops.claim_floating(pool->id, caller.user.id)
-                                   : desktops.claim_dedicated(pool->id, caller.user.id);
-                if (!desktop) {
-                    throw NoDesktopReady{};
-                }
-                // (a dedicated user's own desktop may be being refreshed right now)
-                if (desktop->actual_state != db::DesktopActualState::running ||
-                    desktop->actual_generation != desktop->generation) {
-                    throw ApiError(503, "desktop_unavailable", "your desktop is starting; try again shortly",
-                                   settings_.retry_after_s);
-                }
-                db::NewSession fresh;
-                fresh.user_id = caller.user.id;
-                fresh.desktop_id = desktop->id;
-                fresh.pool_id = pool->id;
-                fresh.desktop_generation = desktop->generation;
-                fresh.protocol = protocol;
-                fresh.client_address = caller.address;
-                o.session_id = db::SessionRepository(tx).open(fresh).id;
-                o.desktop_id = desktop->id;
-                o.desktop_name = desktop->name;
-                o.generation = desktop->generation;
-                const auto port = protocol == db::DisplayProtocol::vnc ? desktop->vnc_port : desktop->rdp_port;
-                o.port = port.value_or(0);
-                if (desktop->host_id) {
-                    if (const auto host = db::HostRepository(tx).find(*desktop->host_id)) {
-                        o.host_id = host->id;
-                        o.host_address = host->address;
-                    }
-                }
-            }
-            if (o.host_id == 0 || o.port == 0) {
-                throw ApiError(503, "desktop_unavailable", "the desktop's display server is not up yet",
-                               settings_.retry_after_s);
-            }
-            // one statement: the ticket (its hash), its delivery to the host agent (the plaintext,
-            // sent with the commit and stored nowhere) and the audit record
-            const nlohmann::json details = {{"pool", pool_name}, {"session_id", o.session_id},
-                                            {"protocol", protocol_name}, {"generation", o.generation}};
-            const auto issued_rows = db::exec_cached(
-                tx, "vdi_broker_issue_ticket",
-                "WITH t AS (INSERT INTO display_tickets (session_id, desktop_id, protocol, ticket_hash, expires_at) "
-                "  VALUES ($1, $2, $3::display_protocol, decode($4, 'hex'), now() + $5 * interval '1 second') "
-                "  RETURNING id, expires_at), "
-                "n AS (SELECT pg_notify($6, json_build_object('ticket_id', t.id, 'desktop_id', $2::bigint, "
-                "  'generation', $7::bigint, 'protocol', $3::text, 'ticket', $8::text, 'ttl_s', $5::bigint)::text) "
-                "  FROM t), "
-                "a AS (INSERT INTO audit_log (actor_user_id, actor, action, target_type, target_id, source_address, details) "
-                "  VALUES ($9, $10, $11, 'desktop', $2::text, $12, $13::jsonb)) "
-                "SELECT t.id, t.expires_at FROM t, n",
-                o.session_id, o.desktop_id, protocol_name, ticket_hash,
-                static_cast<std::int64_t>(settings_.ticket_ttl.count()), "vdi_tickets_" + std::to_string(o.host_id),
-                o.generation, ticket, caller.user.id, caller.user.username,
-                std::string(o.reconnected ? "session.reconnect" : "desktop.assign"), caller.address, details.dump());
-            const auto& issued = issued_rows.at(0);
-            o.ticket_id = issued[0].as<std::int64_t>();
-            o.expires_at = iso8601(db::parse_timestamp(issued[1].as<std::string>()));
-            tickets_.expect(o.ticket_id);
-            expected.push_back(o.ticket_id);
-            return o;
+    // the hot path of every logon: one statement (sql/0004_broker_connect.sql), its own
+    // transaction, and the ticket is on its way to the host agent when it returns; the database
+    // connection goes back to the pool before the wait for the agent's acknowledgement
+    const auto done = [&] {
+        auto lease = pool_.acquire();
+        return db::in_autocommit(*lease, "connect a user to a desktop", [&](pqxx::nontransaction& tx) {
+            return db::SessionRepository(tx).connect(ask);
         });
-    } catch (const NoDesktopReady&) {
-        forget_all_but(0);
+    }();
+    const auto unavailable = [&](const std::string& message) {
+        return ApiError(503, "desktop_unavailable", message, settings_.retry_after_s);
+    };
+    switch (done.outcome) {
+    case db::ConnectOutcome::assigned:
+    case db::ConnectOutcome::reconnected:
+        break;
+    case db::ConnectOutcome::unauthenticated:
+        throw token_refused();
+    case db::ConnectOutcome::no_pool:
+        // a pool the caller may not use looks exactly like one that does not exist
+        throw ApiError(404, "not_found", "no such pool");
+    case db::ConnectOutcome::no_protocol:
+        throw ApiError(400, "protocol_not_offered", "pool '" + ask.pool + "' does not offer " + protocol_name);
+    case db::ConnectOutcome::not_running:
+        throw unavailable("your desktop is not running right now; try again shortly");
+    case db::ConnectOutcome::no_display:
+        throw unavailable("the desktop's display server is not up yet");
+    case db::ConnectOutcome::none_ready:
+        // (the pool managers heard of the demand from the same statement)
         metrics_.no_desktop_ready();
-        // tell the pool managers there is demand (they grow the pool up to max_size)
-        try {
-            pqxx::nontransaction tx(*lease);
-            tx.exec_params("SELECT pg_notify('vdi_pools', $1)",
-                           nlohmann::json{{"pool_id", pool->id}, {"event", "demand"}}.dump());
-        } catch (const std::exception&) {
-        }
-        throw ApiError(503, "no_desktop_ready", "no desktop is ready in pool '" + pool_name + "'; try again shortly",
+        throw ApiError(503, "no_desktop_ready", "no desktop is ready in pool '" + ask.pool + "'; try again shortly",
                        settings_.retry_after_s);
     }
-    catch (...) {
-        forget_all_but(0);
-        throw;
-    }
-    forget_all_but(outcome->ticket_id);
-    if (!outcome->reconnected) {
+    const bool reconnected = done.outcome == db::ConnectOutcome::reconnected;
+    if (!reconnected) {
         metrics_.assignment();
     }
-    const auto ack = tickets_.wait(outcome->ticket_id, settings_.ticket_delivery_timeout);
-    if (!ack || !ack->ok) {
-        const std::string why = !ack ? "the desktop's host did not answer in time" : ack->error;
-        spdlog::warn("broker.connect ticket {} for desktop {} not delivered: {}", outcome->ticket_id,
-                     outcome->desktop_id, why);
-        throw ApiError(503, "desktop_unreachable",
-                       "the desktop could not be prepared for your connection (" + why + "); try again",
-                       settings_.retry_after_s);
-    }
-    return {{"session_id", outcome->session_id},
-            {"pool", pool_name},
-            {"desktop", outcome->desktop_name},
-            {"host", outcome->host_address},
-            {"port", outcome->port},
-            {"protocol", protocol_name},
-            {"ticket", ticket},
-            {"ticket_expires_at", outcome->expires_at},
-            {"reconnected", outcome->reconnected}};
+    // the answer goes out when the host agent acknowledges the ticket; no thread waits meanwhile
+    const nlohmann::json body = {{"session_id", done.session_id},
+                                 {"pool", ask.pool},
+                                 {"desktop", done.desktop_name},
+                                 {"host", done.host_address},
+                                 {"port", done.port},
+                                 {"protocol", protocol_name},
+                                 {"ticket", ask.ticket},
+                                 {"ticket_expires_at", iso8601(done.ticket_expires_at)},
+                                 {"reconnected", reconnected}};
+    tickets_.on_ack(done.ticket_id, settings_.ticket_delivery_timeout,
+                    [answer = std::move(answer), body, ticket_id = done.ticket_id, desktop_id = done.desktop_id,
+                     retry_after_s = settings_.retry_after_s](std::optional<TicketAck> ack) {
+                        if (ack && ack->ok) {
+                            answer(json_response(200, body));
+                            return;
+                        }
+                        const std::string why = !ack ? "the desktop's host did not answer in time" : ack->error;
+                        spdlog::warn("broker.connect ticket {} for desktop {} not delivered: {}", ticket_id, desktop_id,
+                                     why);
+                        answer(error_response(503, "desktop_unreachable",
+                                              "the desktop could not be prepared for your connection (" + why +
+                                                  "); try again",
+                                              retry_after_s));
+                    });
 }
 
 nlohmann::json Api::disconnect(long long session_id, const Caller& caller)

@@ -132,16 +132,26 @@ private:
         busy_ = true;
         HttpRequest request = parser_->release();
         keep_alive_ = request.keep_alive() && !shared_->draining;
-        HttpResponse response;
+        // the answer may come from another thread: it is written on this connection's strand,
+        // and only the first one counts (a handler that failed after answering)
+        auto answered = std::make_shared<std::atomic<bool>>(false);
+        HttpServer::Respond respond = [self = shared_from_this(), version = request.version(),
+                                       answered](HttpResponse response) {
+            if (answered->exchange(true)) {
+                return;
+            }
+            response.version(version);
+            net::dispatch(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+                self->write(std::move(response));
+            });
+        };
         try {
-            response = shared_->handler(request, context_);
+            shared_->handler(request, context_, respond);
         } catch (const std::exception& e) {
             spdlog::error("broker.http handler failed on {} {}: {}", std::string(request.method_string()),
                           std::string(request.target()), e.what());
-            response = shared_->error_responder(500, "internal error");
+            respond(shared_->error_responder(500, "internal error"));
         }
-        response.version(request.version());
-        write(std::move(response));
     }
 
     void write(HttpResponse response)
@@ -218,6 +228,7 @@ HttpServer::~HttpServer()
 
 void HttpServer::start()
 {
+    work_.emplace(io_.get_executor());
     accept();
     const int threads = std::max(1, config_.threads);
     for (int i = 0; i < threads; ++i) {
@@ -266,6 +277,7 @@ void HttpServer::shutdown(std::chrono::milliseconds deadline)
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    work_.reset();
     io_.stop();
     for (auto& thread : threads_) {
         if (thread.joinable()) {

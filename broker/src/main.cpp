@@ -75,9 +75,8 @@ int main(int argc, char** argv)
         vdi::broker::Api api(broker.api, pool, tickets, metrics);
         vdi::broker::HttpServer server(
             broker.http,
-            [&](const vdi::broker::HttpRequest& request, const vdi::broker::RequestContext& context) {
-                return api.handle(request, context);
-            },
+            [&](const vdi::broker::HttpRequest& request, const vdi::broker::RequestContext& context,
+                vdi::broker::HttpServer::Respond respond) { api.handle(request, context, std::move(respond)); },
             [](unsigned status, const std::string& message) {
                 return vdi::broker::Api::error_response(status, status == 413   ? "body_too_large"
                                                                 : status == 431 ? "headers_too_large"
@@ -96,6 +95,7 @@ int main(int argc, char** argv)
         sigwait(&signals, &signal);
         spdlog::info("broker.stop signal {}: finishing requests in flight", signal);
         server.shutdown(std::chrono::seconds(10));
+        tickets.stop();  // (its waiting requests hold connections of the server: dropped first)
         spdlog::info("broker.stop done");
         return 0;
     });

@@ -1,6 +1,8 @@
 // The broker's listener for display-ticket acknowledgements.
 #include "vdi/broker/ticket_delivery.h"
 
+#include <vector>
+
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
@@ -9,44 +11,57 @@
 #include "vdi/common/db/listener.h"
 
 namespace vdi::broker {
-TicketDelivery::TicketDelivery(std::string dsn) : dsn_(std::move(dsn))
+TicketDelivery::TicketDelivery(std::string dsn, std::chrono::milliseconds keep) : dsn_(std::move(dsn)), keep_(keep)
 {
-    thread_ = std::thread([this] { listen_loop(); });
+    if (!dsn_.empty()) {
+        thread_ = std::thread([this] { listen_loop(); });
+    }
 }
 
 TicketDelivery::~TicketDelivery()
+{
+    stop();
+}
+
+void TicketDelivery::stop()
 {
     stop_ = true;
     if (thread_.joinable()) {
         thread_.join();
     }
-}
-
-void TicketDelivery::expect(std::int64_t ticket_id)
-{
-    std::lock_guard lock(mutex_);
-    pending_[ticket_id] = std::nullopt;
-}
-
-void TicketDelivery::forget(std::int64_t ticket_id)
-{
-    std::lock_guard lock(mutex_);
-    pending_.erase(ticket_id);
-}
-
-std::optional<TicketAck> TicketDelivery::wait(std::int64_t ticket_id, std::chrono::milliseconds timeout)
-{
-    std::unique_lock lock(mutex_);
-    arrived_.wait_for(lock, timeout, [&] {
-        const auto it = pending_.find(ticket_id);
-        return it == pending_.end() || it->second.has_value();
-    });
-    std::optional<TicketAck> ack;
-    if (const auto it = pending_.find(ticket_id); it != pending_.end()) {
-        ack = it->second;
-        pending_.erase(it);
+    std::unordered_map<std::int64_t, Waiter> dropped;
+    {
+        std::lock_guard lock(mutex_);
+        dropped.swap(waiters_);
     }
-    return ack;
+}
+
+void TicketDelivery::on_ack(std::int64_t ticket_id, std::chrono::milliseconds timeout, AckHandler handler)
+{
+    std::optional<TicketAck> ack;
+    {
+        std::lock_guard lock(mutex_);
+        if (const auto it = acks_.find(ticket_id); it != acks_.end()) {
+            ack = std::move(it->second);
+            acks_.erase(it);
+        } else {
+            waiters_[ticket_id] = Waiter{Clock::now() + timeout, std::move(handler)};
+            return;
+        }
+    }
+    handler(std::move(ack));
+}
+
+std::size_t TicketDelivery::waiting()
+{
+    std::lock_guard lock(mutex_);
+    return waiters_.size();
+}
+
+std::size_t TicketDelivery::held()
+{
+    std::lock_guard lock(mutex_);
+    return acks_.size();
 }
 
 void TicketDelivery::deliver(const std::string& payload)
@@ -61,15 +76,44 @@ void TicketDelivery::deliver(const std::string& payload)
     if (message.contains("error") && message["error"].is_string()) {
         ack.error = message["error"].get<std::string>();
     }
+    AckHandler handler;
     {
         std::lock_guard lock(mutex_);
-        const auto it = pending_.find(id);
-        if (it == pending_.end()) {
-            return;  // another replica's ticket, or one that timed out
+        if (const auto it = waiters_.find(id); it != waiters_.end()) {
+            handler = std::move(it->second.handler);
+            waiters_.erase(it);
+        } else {
+            // held for a handler not registered yet; those nobody asks for (other replicas'
+            // tickets, requests that gave up) are forgotten by expire()
+            acks_[id] = std::move(ack);
+            arrivals_.emplace_back(Clock::now(), id);
+            return;
         }
-        it->second = ack;
     }
-    arrived_.notify_all();
+    handler(std::move(ack));  // (outside the lock: it may take a moment)
+}
+
+void TicketDelivery::expire(Clock::time_point now)
+{
+    std::vector<AckHandler> late;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto it = waiters_.begin(); it != waiters_.end();) {
+            if (it->second.deadline <= now) {
+                late.push_back(std::move(it->second.handler));
+                it = waiters_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        while (!arrivals_.empty() && now - arrivals_.front().first > keep_) {
+            acks_.erase(arrivals_.front().second);
+            arrivals_.pop_front();
+        }
+    }
+    for (auto& handler : late) {
+        handler(std::nullopt);
+    }
 }
 
 void TicketDelivery::listen_loop()
@@ -80,7 +124,8 @@ void TicketDelivery::listen_loop()
             db::Listener acks(*connection, "vdi_ticket_acks", [this](const std::string& payload) { deliver(payload); });
             listening_ = true;
             while (!stop_) {
-                connection->await_notification(0, 200'000);  // wakes at least every 200 ms to see stop_
+                connection->await_notification(0, 50'000);  // wakes at least every 50 ms for timeouts
+                expire(Clock::now());
             }
         } catch (const std::exception& e) {
             if (listening_.exchange(false)) {
@@ -88,6 +133,7 @@ void TicketDelivery::listen_loop()
             }
             for (int i = 0; i < 10 && !stop_; ++i) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                expire(Clock::now());
             }
         }
     }

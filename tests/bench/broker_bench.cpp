@@ -16,6 +16,8 @@
 //                                               ops_limit 1 / 8 KiB so the storm measures the
 //                                               brokering, not 10,000 x 64 MiB of hashing)
 // Clients, brokers and PostgreSQL share the same 2 cores. Ends with: RESULT {json}
+//
+// Usage: broker_bench [PHASE...]   PHASE: login, list, connect, storm (default: all of them)
 #include <unistd.h>
 
 #include <atomic>
@@ -23,6 +25,7 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -102,8 +105,10 @@ void print(const char* name, const Phase& p)
 
 }  // namespace
 
-int main()
+int main(int argc, char** argv)
 {
+    std::set<std::string> only(argv + 1, argv + argc);
+    const auto wanted = [&](const std::string& phase) { return only.empty() || only.count(phase) > 0; };
     // a private PostgreSQL for the run
     const fs::path pg_root = "/tmp/vdi-bench-pg-" + std::to_string(::getpid());
     const auto started = vdi::test::run_process({PG_CLUSTER, "start", pg_root.string(), "--throwaway"}, "", 120s);
@@ -141,6 +146,9 @@ int main()
                 tokens.push_back(token);
             }
         });
+        // the seed's pages go to disk now, not in the middle of a measured phase
+        pqxx::nontransaction(db.connection()).exec("CHECKPOINT");
+        ::sync();
         std::printf("seeded 10,000 users, %d hosts, %d + 10,000 ready desktops in %.1f s\n", hosts, 2 * clients,
                     std::chrono::duration<double>(Clock::now() - seed_start).count());
         std::vector<std::unique_ptr<vdi::test::TicketAcker>> ackers;
@@ -148,7 +156,7 @@ int main()
 
         // --- logins at the default Argon2id cost, one replica
         Phase login;
-        {
+        if (wanted("login")) {
             vdi::test::BrokerProcess broker(db.dsn(), "login", "[broker.argon2]\nops_limit = 3\nmem_limit_kib = 65536\n");
             login = run_phase({broker.port()}, broker.certificate(), 60s, 256, [](int c, vdi::test::HttpsClient& http) {
                 return http.post("/api/v1/login", {{"user", "user-" + std::to_string(1000 + c)},
@@ -169,21 +177,25 @@ int main()
             }
             const std::string suffix = replicas == 1 ? "" : "_2r";
             const int offset = replicas == 1 ? 0 : clients;  // fresh users (and claims) per run
-            phases["list" + suffix] = run_phase(ports, first.certificate(), 5s, 0, [&](int c, vdi::test::HttpsClient& http) {
-                return http.get("/api/v1/desktops", tokens[static_cast<std::size_t>(offset + c)]);
-            });
-            print(("list, " + std::to_string(replicas) + " replica(s)").c_str(), phases["list" + suffix]);
-            phases["connect" + suffix] = run_phase(ports, first.certificate(), 8s, 0, [&](int c, vdi::test::HttpsClient& http) {
-                return http.post("/api/v1/desktops/bench/connect", {{"protocol", "vnc"}},
-                                 tokens[static_cast<std::size_t>(offset + c)]);
-            });
-            print(("connect, " + std::to_string(replicas) + " replica(s)").c_str(), phases["connect" + suffix]);
+            if (wanted("list")) {
+                phases["list" + suffix] = run_phase(ports, first.certificate(), 5s, 0, [&](int c, vdi::test::HttpsClient& http) {
+                    return http.get("/api/v1/desktops", tokens[static_cast<std::size_t>(offset + c)]);
+                });
+                print(("list, " + std::to_string(replicas) + " replica(s)").c_str(), phases["list" + suffix]);
+            }
+            if (wanted("connect")) {
+                phases["connect" + suffix] = run_phase(ports, first.certificate(), 8s, 0, [&](int c, vdi::test::HttpsClient& http) {
+                    return http.post("/api/v1/desktops/bench/connect", {{"protocol", "vnc"}},
+                                     tokens[static_cast<std::size_t>(offset + c)]);
+                });
+                print(("connect, " + std::to_string(replicas) + " replica(s)").c_str(), phases["connect" + suffix]);
+            }
         }
 
         // --- the 10,000-user logon storm, two replicas
         vdi::test::StormResult storm;
         int double_assigned = 0, sessions = 0;
-        {
+        if (wanted("storm")) {
             vdi::test::BrokerProcess first(db.dsn(), "storm-1");
             vdi::test::BrokerProcess second(db.dsn(), "storm-2", "", &first);
             // (the first 128 storm users already hold bench-pool sessions; all 10,000 get a storm desktop)
@@ -193,10 +205,10 @@ int main()
             sessions = tx.exec1("SELECT count(*) FROM sessions WHERE pool_id = " + std::to_string(storm_pool.id))[0].as<int>();
             double_assigned += tx.exec1("SELECT count(*) FROM (SELECT desktop_id FROM sessions GROUP BY desktop_id "
                                         "HAVING count(*) > 1) d")[0].as<int>();
+            std::printf("storm: %d users in %.1f s (%.0f users/s), %d failures, %d desktops given twice, %d sessions recorded\n",
+                        10000, storm.seconds, 10000 / storm.seconds, storm.failed, double_assigned, sessions);
+            if (!storm.failures.empty()) std::printf("  first failure: %s\n", storm.failures.front().substr(0, 200).c_str());
         }
-        std::printf("storm: %d users in %.1f s (%.0f users/s), %d failures, %d desktops given twice, %d sessions recorded\n",
-                    10000, storm.seconds, 10000 / storm.seconds, storm.failed, double_assigned, sessions);
-        if (!storm.failures.empty()) std::printf("  first failure: %s\n", storm.failures.front().substr(0, 200).c_str());
 
         const auto& connect = phases["connect"];
         if (connect.rps < 2000) notes.push_back("connect_rps below the 2,000/s target on this 2-core machine");

@@ -101,6 +101,7 @@ TEST_CASE("broker admin API: users, groups, images, pools and entitlements, audi
     CHECK(client->post("/api/v1/admin/desktops/999999/refresh", json::object(), root).status == 404);
     REQUIRE(client->post("/api/v1/admin/users/" + std::to_string(carol_id) + "/disable", json::object(), root).status == 200);
     CHECK(client->get("/api/v1/me", carol_token).status == 401);  // her tokens are revoked
+    CHECK(client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, carol_token).status == 401);
     CHECK(client->post("/api/v1/login", {{"user", "carol"}, {"password", "carol-secret"}}).status == 401);
     CHECK(client->post("/api/v1/admin/users/1/disable", json::object(), root).status == 409);  // not yourself
 

@@ -148,6 +148,11 @@ TEST_CASE("broker: login, desktops, connect with a delivered ticket, reconnect, 
 
     REQUIRE(client->post("/api/v1/logout", json::object(), token).status == 200);
     CHECK(client->get("/api/v1/me", token).status == 401);
+    // connect checks the token in its own statement: a logged-out token opens nothing
+    const auto after_logout = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, token);
+    CHECK(after_logout.status == 401);
+    CHECK(after_logout.json()["error"]["code"] == "unauthenticated");
+    CHECK(world.scalar("SELECT count(*) FROM sessions WHERE state <> 'ended'") == 0);
 }
 
 TEST_CASE("broker: a user cannot see or act on another user's sessions, non-admins get 403", "[broker]")
@@ -192,6 +197,8 @@ TEST_CASE("broker: a user cannot see or act on another user's sessions, non-admi
     CHECK(client->get("/api/v1/me").status == 401);
     CHECK(client->get("/api/v1/me", vdi::random_token(32)).status == 401);
     CHECK(client->request("GET", "/api/v1/me", "", "", "").status == 401);
+    CHECK(client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}).status == 401);
+    CHECK(client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, vdi::random_token(32)).status == 401);
 }
 
 TEST_CASE("broker: no ready desktop gives 503 with Retry-After at once, and an undeliverable ticket 503 too",
@@ -233,6 +240,41 @@ TEST_CASE("broker: no ready desktop gives 503 with Retry-After at once, and an u
     CHECK(std::chrono::steady_clock::now() - silent_start < 5s);  // the configured 3 s, not forever
     acker.pause(false);
     acker.fail_with("");
+    CHECK(client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice).status == 200);
+}
+
+TEST_CASE("broker: connects waiting for a silent host agent hold no request thread", "[broker]")
+{
+    World world;
+    TicketAcker acker(world.db.dsn(), world.host.id);
+    BrokerProcess broker(world.db.dsn(), "threads", "", nullptr, "threads = 2");
+    auto client = broker.client();
+    const auto alice = login(*client, "alice", "alice-secret");
+    REQUIRE(client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice).status == 200);
+
+    // eight reconnects wait for acknowledgements that do not come (3 s), on a broker with two threads
+    acker.pause(true);
+    std::vector<vdi::test::HttpResult> waited(8);
+    std::vector<std::thread> waiting;
+    const auto started = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < waited.size(); ++i) {
+        waiting.emplace_back([&, i] {
+            waited[i] = broker.client()->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice);
+        });
+    }
+    REQUIRE(vdi::test::wait_until([&] { return world.scalar("SELECT count(*) FROM display_tickets") >= 9; }, 2s));
+    // meanwhile the broker answers at once
+    const auto listed_start = std::chrono::steady_clock::now();
+    CHECK(client->get("/api/v1/desktops", alice).status == 200);
+    CHECK(client->get("/api/v1/me", alice).status == 200);
+    CHECK(std::chrono::steady_clock::now() - listed_start < 500ms);
+    CHECK(std::chrono::steady_clock::now() - started < 2s);
+    for (auto& t : waiting) t.join();
+    for (const auto& result : waited) {
+        CHECK(result.status == 503);
+    }
+    CHECK(std::chrono::steady_clock::now() - started < 6s);  // all timed out together, not one after another
+    acker.pause(false);
     CHECK(client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice).status == 200);
 }
 

@@ -116,7 +116,8 @@ void TicketAcker::loop()
                 received_.push_back(ticket);
                 error = error_;
             }
-            db::in_transaction(*connection, "acknowledge a ticket", [&](pqxx::work& tx) {
+            // (as the host agent does: two statements, each its own transaction)
+            db::in_autocommit(*connection, "acknowledge a ticket", [&](pqxx::nontransaction& tx) {
                 db::TicketRepository tickets(tx);
                 if (tickets.find_for_delivery(message["ticket_id"].get<db::Id>(), sha256_hex(ticket))) {
                     tickets.record_delivery(message["ticket_id"].get<db::Id>(),

@@ -9,7 +9,8 @@ constexpr const char* desktop_columns =
     "d.actual_generation, d.ready_generation, d.vnc_port, d.rdp_port, d.vmm_pid, d.owner_user_id, "
     "d.assigned_user_id, d.assigned_at, d.error, d.created_at, d.state_changed_at";
 
-// Must stay the predicate of the partial index desktops_ready_idx, which the claim relies on.
+// Must stay the predicate of the partial index desktops_ready_idx and of the claim in
+// desktop_claim() (sql/0004_broker_connect.sql), which relies on that index.
 constexpr const char* ready_predicate =
     "d.desired_state = 'running' AND d.actual_state = 'running' AND d.actual_generation = d.generation "
     "AND d.ready_generation = d.generation AND d.assigned_user_id IS NULL AND d.owner_user_id IS NULL";
@@ -131,11 +132,7 @@ bool DesktopRepository::mark_guest_ready(Id id, std::int64_t generation)
 
 std::optional<Desktop> DesktopRepository::claim_floating(Id pool_id, Id user_id)
 {
-    return first_row(tx_.exec_params(std::string("UPDATE desktops AS d SET assigned_user_id = $2, assigned_at = now(), "
-                                                 "updated_at = now() WHERE d.id = ("
-                                                 "SELECT d.id FROM desktops d WHERE d.pool_id = $1 AND ") +
-                                         ready_predicate +
-                                         " ORDER BY d.id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " + desktop_columns,
+    return first_row(tx_.exec_params(std::string("SELECT ") + desktop_columns + " FROM desktop_claim($1, $2, false) d",
                                      pool_id, user_id),
                      desktop_from_row);
 }
@@ -148,11 +145,7 @@ std::optional<Desktop> DesktopRepository::claim_dedicated(Id pool_id, Id user_id
                              desktop_from_row)) {
         return own;
     }
-    return first_row(tx_.exec_params(std::string("UPDATE desktops AS d SET owner_user_id = $2, assigned_user_id = $2, "
-                                                 "assigned_at = now(), updated_at = now() WHERE d.id = ("
-                                                 "SELECT d.id FROM desktops d WHERE d.pool_id = $1 AND ") +
-                                         ready_predicate +
-                                         " ORDER BY d.id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " + desktop_columns,
+    return first_row(tx_.exec_params(std::string("SELECT ") + desktop_columns + " FROM desktop_claim($1, $2, true) d",
                                      pool_id, user_id),
                      desktop_from_row);
 }

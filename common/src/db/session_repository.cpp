@@ -103,4 +103,28 @@ bool SessionRepository::end(Id id, const std::string& reason)
                .affected_rows() == 1;
 }
 
+ConnectResult SessionRepository::connect(const ConnectRequest& r)
+{
+    const auto row = exec_cached(tx_, "vdi_broker_connect",
+                                 "SELECT * FROM broker_connect(decode($1, 'hex'), $2, $3::display_protocol, $4, "
+                                 "decode($5, 'hex'), $6, $7)",
+                                 r.api_token_hash_hex, r.pool, to_string(r.protocol), r.client_address,
+                                 r.ticket_hash_hex, r.ticket, static_cast<int>(r.ticket_ttl.count()))
+                         .at(0);
+    ConnectResult out;
+    out.outcome = enum_from_string<ConnectOutcome>(get<std::string>(row, "outcome"));
+    out.pool_id = get_optional<Id>(row, "pool_id");
+    if (out.outcome == ConnectOutcome::assigned || out.outcome == ConnectOutcome::reconnected) {
+        out.session_id = get<Id>(row, "session_id");
+        out.desktop_id = get<Id>(row, "desktop_id");
+        out.desktop_name = get<std::string>(row, "desktop_name");
+        out.generation = get<std::int64_t>(row, "generation");
+        out.host_address = get<std::string>(row, "host_address");
+        out.port = get<int>(row, "port");
+        out.ticket_id = get<std::int64_t>(row, "ticket_id");
+        out.ticket_expires_at = get_time(row, "ticket_expires_at");
+    }
+    return out;
+}
+
 }  // namespace vdi::db

@@ -48,7 +48,7 @@ std::optional<DisplayTicket> TicketRepository::find_for_delivery(Id id, const st
     return first_row(exec_cached(tx_, "vdi_ticket_for_delivery", std::string("SELECT ") + ticket_columns +
                                          " FROM display_tickets WHERE id = $1 AND ticket_hash = decode($2, 'hex') "
                                          "AND used_at IS NULL AND delivered_at IS NULL AND delivery_error IS NULL "
-                                         "AND expires_at > now() FOR UPDATE",
+                                         "AND expires_at > now()",
                                      id, ticket_hash_hex),
                      ticket_from_row);
 }

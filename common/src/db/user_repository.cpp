@@ -45,18 +45,11 @@ std::optional<User> UserRepository::find(Id id)
 
 std::optional<User> UserRepository::find_by_api_token(const std::string& token_hash_hex)
 {
-    // one statement: the token's user if the token is live; last_used_at is refreshed at most
-    // once a minute, so that reading requests do not each write a row
-    const auto result = exec_cached(
-        tx_, "vdi_user_by_api_token",
-        std::string("WITH t AS (SELECT t.id, t.user_id, t.last_used_at FROM api_tokens t "
-                    "WHERE t.token_hash = decode($1, 'hex') AND t.revoked_at IS NULL AND t.expires_at > now()), "
-                    "touched AS (UPDATE api_tokens SET last_used_at = now() WHERE id IN "
-                    "(SELECT id FROM t WHERE last_used_at < now() - interval '60 seconds')) "
-                    "SELECT ") +
-            user_columns + " FROM users u JOIN t ON t.user_id = u.id WHERE NOT u.disabled",
-        token_hash_hex);
-    return first_row(result, user_from_row);
+    // one statement (api_token_user(), sql/0004, which broker_connect() shares)
+    return first_row(exec_cached(tx_, "vdi_user_by_api_token",
+                                 std::string("SELECT ") + user_columns + " FROM api_token_user(decode($1, 'hex')) u",
+                                 token_hash_hex),
+                     user_from_row);
 }
 
 std::optional<User> UserRepository::find_by_username(const std::string& username)

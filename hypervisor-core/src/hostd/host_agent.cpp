@@ -193,7 +193,8 @@ void HostAgent::deliver_tickets()
         const auto ticket_id = message["ticket_id"].get<std::int64_t>();
         const auto desktop_id = message["desktop_id"].get<std::int64_t>();
         const std::string ticket = message["ticket"];
-        db::in_transaction(*db_, "deliver a display ticket", [&](pqxx::work& tx) {
+        // two statements, each its own transaction: the check, and the outcome with its ack
+        db::in_autocommit(*db_, "deliver a display ticket", [&](pqxx::nontransaction& tx) {
             db::TicketRepository tickets(tx);
             // the plaintext must match the hash the broker stored: a forged or replayed
             // notification changes nothing

@@ -47,14 +47,17 @@ class Api {
 public:
     Api(ApiSettings settings, ConnectionPool& pool, TicketDelivery& tickets, Metrics& metrics);
 
-    HttpResponse handle(const HttpRequest& request, const RequestContext& context);
+    // Answers through `respond`: at once, or (connect) from the ticket listener's thread.
+    void handle(const HttpRequest& request, const RequestContext& context, HttpServer::Respond respond);
+    // A JSON response (no-store).
+    static HttpResponse json_response(unsigned status, const nlohmann::json& body);
     // The JSON error response every refusal uses: {"error": {"code": ..., "message": ...}}.
     static HttpResponse error_response(unsigned status, const std::string& code, const std::string& message,
                                        int retry_after_s = 0);
 
     // The authenticated caller of a request.
     struct Caller {
-        db::User user;
+        db::User user;  // (not looked up for Access::user_in_statement routes)
         std::string token_hash;
         std::string address;
         bool is_admin() const { return user.role == db::UserRole::admin; }
@@ -63,6 +66,11 @@ public:
 private:
     nlohmann::json dispatch(const ParsedRequest& request, const std::optional<Caller>& caller,
                             const RequestContext& context, unsigned& status);
+    // The 401 for a token that is unknown, expired or revoked (or whose user is disabled).
+    static ApiError token_refused();
+    // The caller's token hash and address; 401 without a bearer token.
+    Caller bearer(const ParsedRequest& request, const RequestContext& context);
+    // bearer() and the token's user; 401 unless the token is live and the user enabled.
     Caller authenticate(const ParsedRequest& request, const RequestContext& context);
 
     // thin clients
@@ -70,7 +78,9 @@ private:
     nlohmann::json logout(const Caller& caller);
     nlohmann::json me(const Caller& caller);
     nlohmann::json desktops(const Caller& caller);
-    nlohmann::json connect(const ParsedRequest& request, const Caller& caller);
+    // Throws for refusals it knows at once; otherwise `answer` gets the response when the host
+    // agent acknowledges the ticket (or does not, in time).
+    void connect(const ParsedRequest& request, const Caller& caller, std::function<void(HttpResponse)> answer);
     nlohmann::json disconnect(long long session_id, const Caller& caller);
     nlohmann::json logoff(long long session_id, const Caller& caller, bool forced);
     // administration

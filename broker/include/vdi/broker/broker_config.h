@@ -5,7 +5,8 @@
 //   certificate = "/etc/vdi/broker.crt"  # PEM; with generate_certificate, created self-signed
 //   private_key = "/etc/vdi/broker.key"  #   if missing (the demo does this)
 //   generate_certificate = false
-//   threads = 16                         # request threads (each may wait on the database)
+//   threads = 8                          # request threads (wait only on the database);
+//                                        #   default 4 per core, between 4 and 64
 //   db_connections = 16
 //   token_ttl_s = 28800                  # session tokens of logged-in clients
 //   ticket_ttl_s = 60                    # one-time display tickets

@@ -1,7 +1,9 @@
 // An HTTPS/1.1 server on Boost.Beast and OpenSSL for the broker's API.
 //
 // Sockets are asynchronous (a slow client holds no thread); a complete request is handed to the
-// handler on one of the server's threads, which may block (database calls). Limits: header and
+// handler on one of the server's threads, which may block (database calls) and answers through
+// Respond, at once or later from another thread (a request waiting for something outside the
+// database holds no thread either). Limits: header and
 // body sizes, a deadline for the TLS handshake and for each request to arrive in full (so a
 // slowloris client is cut off), keep-alive idle time. shutdown() stops accepting, lets requests
 // in flight finish, closes idle connections and returns when all are gone (or at the deadline).
@@ -13,10 +15,12 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -43,7 +47,7 @@ struct HttpServerConfig {
     unsigned short port = 0;  // 0: any free port (see port())
     std::filesystem::path certificate;  // PEM chain
     std::filesystem::path private_key;  // PEM
-    int threads = 16;
+    int threads = 8;
     HttpLimits limits;
 };
 
@@ -54,7 +58,9 @@ struct RequestContext {
 
 class HttpServer {
 public:
-    using Handler = std::function<HttpResponse(const HttpRequest&, const RequestContext&)>;
+    // Sends the response to a request: called exactly once, from any thread.
+    using Respond = std::function<void(HttpResponse)>;
+    using Handler = std::function<void(const HttpRequest&, const RequestContext&, Respond)>;
     // A response for a request the server refused before the handler saw it (status, message).
     using ErrorResponder = std::function<HttpResponse(unsigned status, const std::string& message)>;
 
@@ -76,6 +82,9 @@ public:
 private:
     HttpServerConfig config_;
     boost::asio::io_context io_;
+    // keeps the threads running while no socket operation is pending (a request waiting to be
+    // answered from another thread, during shutdown); released at the end of shutdown()
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
     boost::asio::ssl::context tls_;
     boost::asio::ip::tcp::acceptor acceptor_;
     std::shared_ptr<Shared> shared_;

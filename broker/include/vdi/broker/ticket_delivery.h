@@ -1,23 +1,30 @@
 // Waiting for host agents to acknowledge display tickets.
 //
 // The broker sends a ticket's plaintext to the desktop's host agent with NOTIFY on
-// 'vdi_tickets_<host id>' in the transaction that issues it (so it is sent exactly when the
+// 'vdi_tickets_<host id>' in the statement that issues it (so it is sent exactly when the
 // ticket exists, and is never stored). The agent checks it against the stored hash, hands it
 // to the VMM and answers on 'vdi_ticket_acks'. One listener thread per broker process receives
-// every acknowledgement and wakes the request waiting for that ticket; acknowledgements for
-// tickets of other replicas are ignored. The listener reconnects by itself after a database
-// outage (tickets issued meanwhile time out, and the client gets a 503 to retry).
+// every acknowledgement and calls the handler registered for that ticket; no request thread
+// waits. An acknowledgement can arrive before its handler is registered (the NOTIFY leaves at
+// commit), so each one is held for `keep`; those of other replicas' tickets just expire. The
+// listener reconnects by itself after a database outage (tickets issued meanwhile time out, and
+// the client gets a 503 to retry).
+//
+// Threads: on_ack() from any thread; handlers run on the listener thread (or on the caller's,
+// when the ack was already there); deliver() and expire() from the listener (or a test).
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <map>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 
 namespace vdi::broker {
 
@@ -28,29 +35,50 @@ struct TicketAck {
 
 class TicketDelivery {
 public:
-    explicit TicketDelivery(std::string dsn);
+    using Clock = std::chrono::steady_clock;
+    // Gets the ack, or nullopt when none came in time. Must be quick and must not throw.
+    using AckHandler = std::function<void(std::optional<TicketAck>)>;
+
+    // Listens on `dsn`; with an empty dsn it does not listen, and deliver()/expire() are fed by
+    // the caller.
+    explicit TicketDelivery(std::string dsn, std::chrono::milliseconds keep = std::chrono::seconds(10));
     ~TicketDelivery();
     TicketDelivery(const TicketDelivery&) = delete;
     TicketDelivery& operator=(const TicketDelivery&) = delete;
 
-    // Register interest before the issuing transaction commits (an ack can be very quick).
-    void expect(std::int64_t ticket_id);
-    // Waits for the ack of an expected ticket; nullopt on timeout. Forgets the ticket either way.
-    std::optional<TicketAck> wait(std::int64_t ticket_id, std::chrono::milliseconds timeout);
-    void forget(std::int64_t ticket_id);
+    // Calls `handler` exactly once: with the ticket's ack when it arrives (at once if it came
+    // already), or with nullopt once `timeout` has passed (checked every 50 ms).
+    void on_ack(std::int64_t ticket_id, std::chrono::milliseconds timeout, AckHandler handler);
+    // Stops listening and drops the handlers still waiting, uncalled (at shutdown, while what
+    // they hold is still alive).
+    void stop();
     // True while the listener holds a live LISTEN connection.
     bool listening() const { return listening_.load(); }
+    // Handlers waiting, and acks held for handlers not registered yet.
+    std::size_t waiting();
+    std::size_t held();
 
-    // Called by the listener (and tests) with a payload from 'vdi_ticket_acks'.
+    // A payload from 'vdi_ticket_acks' (from the listener, or a test).
     void deliver(const std::string& payload);
+    // Calls the handlers whose timeout has passed, and forgets acks held longer than `keep`.
+    void expire(Clock::time_point now);
 
 private:
     void listen_loop();
 
+    struct Waiter {
+        Clock::time_point deadline;
+        AckHandler handler;
+    };
+
     std::string dsn_;
-    std::mutex mutex_;  // guards pending_
-    std::condition_variable arrived_;
-    std::map<std::int64_t, std::optional<TicketAck>> pending_;
+    const std::chrono::milliseconds keep_;
+    std::mutex mutex_;  // guards waiters_, acks_ and arrivals_
+    std::unordered_map<std::int64_t, Waiter> waiters_;
+    // acks that came before their handler
+    std::unordered_map<std::int64_t, TicketAck> acks_;
+    // (arrival, ticket) in arrival order, to forget acks nobody asked for
+    std::deque<std::pair<Clock::time_point, std::int64_t>> arrivals_;
     std::atomic<bool> stop_{false};
     std::atomic<bool> listening_{false};
     std::thread thread_;

@@ -36,15 +36,14 @@ std::unique_ptr<pqxx::connection> connect(const std::string& dsn, std::string_vi
 // True for failures that succeed when the transaction is simply run again.
 bool is_transient(const std::exception& e);
 
-// Runs `fn(tx)` in a read-committed transaction and commits. A serialization failure or deadlock
-// retries the whole function (up to `attempts` times), so `fn` must only touch the database.
-// `doing` names the operation for error messages ("claim a desktop").
-template <typename Fn>
-auto in_transaction(pqxx::connection& connection, std::string_view doing, Fn&& fn, int attempts = 5)
+namespace detail {
+// Runs `fn(tx)` in a fresh `Tx` and commits, retrying transient failures; see in_transaction().
+template <typename Tx, typename Fn>
+auto run_retried(pqxx::connection& connection, std::string_view doing, Fn&& fn, int attempts)
 {
     for (int attempt = 1;; ++attempt) {
         try {
-            pqxx::work tx(connection);
+            Tx tx(connection);
             if constexpr (std::is_void_v<decltype(fn(tx))>) {
                 fn(tx);
                 tx.commit();
@@ -63,6 +62,24 @@ auto in_transaction(pqxx::connection& connection, std::string_view doing, Fn&& f
             rethrow_as_db_error(e.base(), doing);
         }
     }
+}
+}  // namespace detail
+
+// Runs `fn(tx)` in a read-committed transaction and commits. A serialization failure or deadlock
+// retries the whole function (up to `attempts` times), so `fn` must only touch the database.
+// `doing` names the operation for error messages ("claim a desktop").
+template <typename Fn>
+auto in_transaction(pqxx::connection& connection, std::string_view doing, Fn&& fn, int attempts = 5)
+{
+    return detail::run_retried<pqxx::work>(connection, doing, std::forward<Fn>(fn), attempts);
+}
+
+// Like in_transaction(), but without BEGIN and COMMIT: each statement `fn` runs is a transaction
+// of its own. For work that is one statement (the hot paths), it saves two round trips.
+template <typename Fn>
+auto in_autocommit(pqxx::connection& connection, std::string_view doing, Fn&& fn, int attempts = 5)
+{
+    return detail::run_retried<pqxx::nontransaction>(connection, doing, std::forward<Fn>(fn), attempts);
 }
 
 // Runs `sql` as the prepared statement `name` of this connection (prepared on its first use,

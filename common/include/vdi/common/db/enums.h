@@ -26,6 +26,10 @@ enum class SessionState { active, disconnected, ended };
 enum class LockoutScope { user, address };
 enum class JobType { refresh_pool, image_push };
 enum class JobState { queued, running, succeeded, failed, cancelled };
+// what broker_connect() (sql/0004_broker_connect.sql) decided
+enum class ConnectOutcome {
+    unauthenticated, assigned, reconnected, no_pool, no_protocol, not_running, no_display, none_ready
+};
 
 // EnumTraits<E>::sql_type is the PostgreSQL type name; labels are in declaration order.
 template <typename E>
@@ -51,6 +55,8 @@ VDI_DB_ENUM(SessionState, "session_state", "active", "disconnected", "ended")
 VDI_DB_ENUM(LockoutScope, "lockout_scope", "user", "address")
 VDI_DB_ENUM(JobType, "job_type", "refresh_pool", "image_push")
 VDI_DB_ENUM(JobState, "job_state", "queued", "running", "succeeded", "failed", "cancelled")
+VDI_DB_ENUM(ConnectOutcome, "broker_connect outcome", "unauthenticated", "assigned", "reconnected", "no_pool",
+            "no_protocol", "not_running", "no_display", "none_ready")
 
 #undef VDI_DB_ENUM
 

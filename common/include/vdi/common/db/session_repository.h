@@ -3,6 +3,7 @@
 // both with partial unique indexes, so a racing second open gets ConflictError.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,33 @@ struct NewSession {
     std::optional<std::string> client_address;
 };
 
+// A user, known by their API token, asking for a desktop of a pool (the broker's connect), with
+// the display ticket to issue.
+struct ConnectRequest {
+    std::string api_token_hash_hex;  // SHA-256 of the bearer token
+    std::string pool;
+    DisplayProtocol protocol = DisplayProtocol::vnc;
+    std::string client_address;
+    std::string ticket_hash_hex;  // SHA-256 of the ticket, stored
+    std::string ticket;           // the plaintext, sent to the host agent and stored nowhere
+    std::chrono::seconds ticket_ttl{30};
+};
+
+// What came of it. The fields after `outcome` are set for assigned and reconnected (pool_id
+// for every outcome but unauthenticated and no_pool).
+struct ConnectResult {
+    ConnectOutcome outcome = ConnectOutcome::no_pool;
+    std::optional<Id> pool_id;
+    Id session_id = 0;
+    Id desktop_id = 0;
+    std::string desktop_name;
+    std::int64_t generation = 0;
+    std::string host_address;
+    int port = 0;
+    std::int64_t ticket_id = 0;
+    Timestamp ticket_expires_at;
+};
+
 class SessionRepository {
 public:
     explicit SessionRepository(pqxx::transaction_base& tx) : tx_(tx) {}
@@ -52,6 +80,13 @@ public:
     bool mark_active(Id id, DisplayProtocol protocol, const std::optional<std::string>& client_address);
     bool touch(Id id);
     bool end(Id id, const std::string& reason);
+
+    // Authenticates the token, then reconnects its user to their live session in the pool, or
+    // claims a desktop and opens one;
+    // then issues the display ticket, sends it to the desktop's host agent (NOTIFY
+    // 'vdi_tickets_<host>', at commit) and audits. One statement (broker_connect() in
+    // sql/0004): run it in autocommit, where it is its own transaction. Refusals change nothing.
+    ConnectResult connect(const ConnectRequest& request);
 
 private:
     pqxx::transaction_base& tx_;

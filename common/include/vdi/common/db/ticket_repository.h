@@ -34,7 +34,8 @@ public:
     // used or expired alike). Two racing consumers: exactly one wins.
     std::optional<DisplayTicket> consume(const std::string& ticket_hash_hex);
     // Host agents: the ticket `id` if `ticket_hash_hex` is its hash and it is still deliverable
-    // (unused, undelivered, unexpired), locked until the transaction ends; nullopt otherwise.
+    // (unused, undelivered, unexpired); nullopt otherwise. Not locked: record_delivery() records
+    // only the first outcome, so the two can run as separate statements.
     std::optional<DisplayTicket> find_for_delivery(Id id, const std::string& ticket_hash_hex);
     // Records that the ticket reached its VMM (error empty) or could not, and notifies
     // 'vdi_ticket_acks' at commit. False if an outcome was already recorded.
