@@ -23,21 +23,13 @@
 -- user is disabled): every authenticated request's first question. last_used_at is refreshed at
 -- most once a minute, so that reading requests do not each write a row.
 CREATE FUNCTION api_token_user(p_token_hash bytea) RETURNS SETOF users LANGUAGE plpgsql AS $$
-DECLARE
-    v_token_id     bigint;
-    v_user_id      bigint;
-    v_last_used_at timestamptz;
 BEGIN
-    SELECT t.id, t.user_id, t.last_used_at INTO v_token_id, v_user_id, v_last_used_at
-      FROM api_tokens t
-     WHERE t.token_hash = p_token_hash AND t.revoked_at IS NULL AND t.expires_at > now();
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    IF v_last_used_at < now() - interval '60 seconds' THEN
-        UPDATE api_tokens SET last_used_at = now() WHERE id = v_token_id;
-    END IF;
-    RETURN QUERY SELECT u.* FROM users u WHERE u.id = v_user_id AND NOT u.disabled;
+    RETURN QUERY
+    WITH t AS (SELECT t.id, t.user_id, t.last_used_at FROM api_tokens t
+                WHERE t.token_hash = p_token_hash AND t.revoked_at IS NULL AND t.expires_at > now()),
+    touched AS (UPDATE api_tokens SET last_used_at = now()
+                 WHERE id IN (SELECT t.id FROM t WHERE t.last_used_at < now() - interval '60 seconds'))
+    SELECT u.* FROM users u JOIN t ON t.user_id = u.id WHERE NOT u.disabled;
 END;
 $$;
 
@@ -80,7 +72,8 @@ LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
     v_user               users;
-    v_pool               pools;
+    v_pool_id            bigint;
+    v_dedicated          boolean;
     v_session_id         bigint;
     v_session_generation bigint;
     v_ticket_id          bigint;
@@ -95,7 +88,16 @@ BEGIN
         RETURN NEXT;
         RETURN;
     END IF;
-    SELECT p.* INTO v_pool FROM pools p
+    -- the pool (if the user is entitled), and the user's live session in it with its desktop
+    SELECT p.id AS pool_id, p.assignment, p_protocol = ANY (p.protocols) AS offered,
+           s.id AS session_id, s.desktop_generation, d.id, d.name, d.generation, d.actual_state,
+           d.actual_generation, CASE p_protocol WHEN 'vnc' THEN d.vnc_port ELSE d.rdp_port END AS port,
+           h.id AS host_id, h.address AS host_address
+      INTO v
+      FROM pools p
+      LEFT JOIN sessions s ON s.user_id = v_user.id AND s.pool_id = p.id AND s.state <> 'ended'
+      LEFT JOIN desktops d ON d.id = s.desktop_id
+      LEFT JOIN hosts h ON h.id = d.host_id
      WHERE p.name = p_pool AND p.enabled
        AND EXISTS (SELECT 1 FROM entitlements e
                      LEFT JOIN group_members m ON m.group_id = e.group_id AND m.user_id = v_user.id
@@ -105,35 +107,29 @@ BEGIN
         RETURN NEXT;
         RETURN;
     END IF;
-    pool_id := v_pool.id;
-    IF NOT p_protocol = ANY (v_pool.protocols) THEN
+    v_pool_id := v.pool_id;
+    pool_id := v_pool_id;
+    IF NOT v.offered THEN
         outcome := 'no_protocol';
         RETURN NEXT;
         RETURN;
     END IF;
+    v_dedicated := v.assignment = 'dedicated';
 
-    -- the user's live session in this pool (locked against a concurrent logoff), with its desktop
-    SELECT s.id AS session_id, s.desktop_generation, d.id, d.name, d.generation, d.actual_state, d.actual_generation,
-           CASE p_protocol WHEN 'vnc' THEN d.vnc_port ELSE d.rdp_port END AS port,
-           h.id AS host_id, h.address AS host_address
-      INTO v
-      FROM sessions s JOIN desktops d ON d.id = s.desktop_id LEFT JOIN hosts h ON h.id = d.host_id
-     WHERE s.user_id = v_user.id AND s.pool_id = v_pool.id AND s.state <> 'ended'
-       FOR UPDATE OF s;
-    IF FOUND THEN
+    IF v.session_id IS NOT NULL THEN
         v_reconnect := true;
         v_session_id := v.session_id;
         v_session_generation := v.desktop_generation;
-    ELSIF v_pool.assignment = 'dedicated' THEN
+    ELSIF v_dedicated THEN
         -- the user's own desktop, once assigned
         SELECT d.id, d.name, d.generation, d.actual_state, d.actual_generation,
                CASE p_protocol WHEN 'vnc' THEN d.vnc_port ELSE d.rdp_port END AS port,
                h.id AS host_id, h.address AS host_address
           INTO v
           FROM desktops d LEFT JOIN hosts h ON h.id = d.host_id
-         WHERE d.pool_id = v_pool.id AND d.owner_user_id = v_user.id AND d.desired_state <> 'deleted';
+         WHERE d.pool_id = v_pool_id AND d.owner_user_id = v_user.id AND d.desired_state <> 'deleted';
     END IF;
-    IF v_reconnect OR FOUND THEN
+    IF v_reconnect OR (v_dedicated AND FOUND) THEN
         -- (the user's own desktop may be being refreshed right now)
         IF v.actual_state <> 'running'
            OR v.actual_generation IS DISTINCT FROM coalesce(v_session_generation, v.generation) THEN
@@ -146,10 +142,10 @@ BEGIN
                CASE p_protocol WHEN 'vnc' THEN c.vnc_port ELSE c.rdp_port END AS port,
                h.id AS host_id, h.address AS host_address
           INTO v
-          FROM desktop_claim(v_pool.id, v_user.id, v_pool.assignment = 'dedicated', p_protocol) c
+          FROM desktop_claim(v_pool_id, v_user.id, v_dedicated, p_protocol) c
           LEFT JOIN hosts h ON h.id = c.host_id;
         IF NOT FOUND THEN
-            PERFORM pg_notify('vdi_pools', json_build_object('pool_id', v_pool.id, 'event', 'demand')::text);
+            PERFORM pg_notify('vdi_pools', json_build_object('pool_id', v_pool_id, 'event', 'demand')::text);
             outcome := 'none_ready';
             RETURN NEXT;
             RETURN;
@@ -162,12 +158,18 @@ BEGIN
     END IF;
 
     IF v_reconnect THEN
+        -- (a logoff may have ended the session since the lookup: then the statement fails as a
+        -- serialization failure, and the broker runs it again, which claims as for a first connect)
         UPDATE sessions SET state = 'active', disconnected_at = NULL, last_activity_at = now(),
                             protocol = p_protocol, client_address = coalesce(p_client_address, client_address)
-         WHERE id = v_session_id;
+         WHERE id = v_session_id AND state <> 'ended';
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'session % ended while the user reconnected', v_session_id
+                USING ERRCODE = 'serialization_failure';
+        END IF;
     ELSE
         INSERT INTO sessions (user_id, desktop_id, pool_id, desktop_generation, protocol, client_address)
-        VALUES (v_user.id, v.id, v_pool.id, v.generation, p_protocol, p_client_address)
+        VALUES (v_user.id, v.id, v_pool_id, v.generation, p_protocol, p_client_address)
         RETURNING id INTO v_session_id;
     END IF;
 

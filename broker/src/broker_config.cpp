@@ -47,7 +47,9 @@ BrokerConfig load_broker_config(const Config& config)
     // a few per core; more only add switching and unfairness (a worse p99)
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     out.http.threads = config_integer(b, "broker", "threads", std::clamp(4 * cores, 4, 64), 1, 256);
-    out.db_connections = config_integer(b, "broker", "db_connections", 16, 1, 256);
+    // statements in flight at once: PostgreSQL does best with a few per core busy; more only
+    // queue inside it, unfairly (the pool's own queue is first come, first served)
+    out.db_connections = config_integer(b, "broker", "db_connections", std::clamp(2 * cores, 4, 64), 1, 256);
     out.api.token_ttl = std::chrono::seconds(config_integer<long>(b, "broker", "token_ttl_s", 8 * 3600, 60, 30L * 86400));
     out.api.ticket_ttl = std::chrono::seconds(config_integer<long>(b, "broker", "ticket_ttl_s", 60, 5, 3600));
     out.api.ticket_delivery_timeout =

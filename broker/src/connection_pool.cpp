@@ -1,6 +1,8 @@
 // The broker's PostgreSQL connection pool.
 #include "vdi/broker/connection_pool.h"
 
+#include <algorithm>
+
 #include "vdi/common/db/database.h"
 #include "vdi/common/error.h"
 
@@ -20,25 +22,50 @@ ConnectionPool::Lease::~Lease()
     }
 }
 
-ConnectionPool::Lease ConnectionPool::acquire()
+std::unique_ptr<pqxx::connection> ConnectionPool::take()
 {
-    std::unique_lock lock(mutex_);
-    if (!released_.wait_for(lock, acquire_timeout_, [&] { return !idle_.empty() || open_ < size_; })) {
-        throw DbError("all " + std::to_string(size_) + " database connections are busy");
-    }
     if (!idle_.empty()) {
         auto connection = std::move(idle_.back());
         idle_.pop_back();
-        return Lease(*this, std::move(connection));
+        return connection;
     }
     ++open_;
+    return nullptr;
+}
+
+ConnectionPool::Lease ConnectionPool::acquire()
+{
+    std::unique_lock lock(mutex_);
+    std::unique_ptr<pqxx::connection> connection;
+    if (queue_.empty() && available()) {
+        connection = take();
+    } else {
+        std::condition_variable turn;
+        queue_.push_back(&turn);
+        const bool got = turn.wait_for(lock, acquire_timeout_, [&] { return queue_.front() == &turn && available(); });
+        if (got) {
+            connection = take();
+        }
+        queue_.erase(std::find(queue_.begin(), queue_.end(), &turn));
+        if (!queue_.empty() && available()) {
+            queue_.front()->notify_one();  // (more than one connection may have come free)
+        }
+        if (!got) {
+            throw DbError("all " + std::to_string(size_) + " database connections are busy");
+        }
+    }
+    if (connection) {
+        return Lease(*this, std::move(connection));
+    }
     lock.unlock();
     try {
         return Lease(*this, db::connect(dsn_, application_name_, 3));
     } catch (...) {
         lock.lock();
         --open_;
-        released_.notify_one();
+        if (!queue_.empty()) {
+            queue_.front()->notify_one();
+        }
         throw;
     }
 }
@@ -51,7 +78,9 @@ void ConnectionPool::give_back(std::unique_ptr<pqxx::connection> connection)
     } else {
         --open_;  // broken: the next acquire opens a fresh one
     }
-    released_.notify_one();
+    if (!queue_.empty()) {
+        queue_.front()->notify_one();
+    }
 }
 
 }  // namespace vdi::broker

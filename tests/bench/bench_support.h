@@ -1,6 +1,8 @@
 // What the benchmarks share: a process's memory split around guest memory, percentiles.
 #pragma once
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -55,6 +57,17 @@ inline double percentile(std::vector<double> values, double p)
     std::sort(values.begin(), values.end());
     const auto index = std::min(values.size() - 1, static_cast<std::size_t>(p / 100.0 * static_cast<double>(values.size())));
     return values[index];
+}
+
+// CPU time the whole machine spent busy so far (every process, kernel included), from
+// /proc/stat: user + nice + system + irq + softirq + steal, in seconds.
+inline double machine_busy_seconds()
+{
+    std::ifstream stat("/proc/stat");
+    std::string cpu;
+    unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+    return static_cast<double>(user + nice + system + irq + softirq + steal) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 }  // namespace bench

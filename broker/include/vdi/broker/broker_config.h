@@ -7,7 +7,7 @@
 //   generate_certificate = false
 //   threads = 8                          # request threads (wait only on the database);
 //                                        #   default 4 per core, between 4 and 64
-//   db_connections = 16
+//   db_connections = 4                   # statements in flight; default 2 per core, 4 to 64
 //   token_ttl_s = 28800                  # session tokens of logged-in clients
 //   ticket_ttl_s = 60                    # one-time display tickets
 //   ticket_delivery_timeout_ms = 5000    # how long connect waits for the host agent
@@ -29,7 +29,7 @@ namespace vdi::broker {
 struct BrokerConfig {
     HttpServerConfig http;
     ApiSettings api;
-    int db_connections = 16;
+    int db_connections = 4;
     bool generate_certificate = false;
 };
 
