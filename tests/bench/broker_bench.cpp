@@ -217,8 +217,10 @@ int main(int argc, char** argv)
         }
 
         const auto& connect = phases["connect"];
-        if (connect.rps < 2000) notes.push_back("connect_rps below the 2,000/s target on this 2-core machine");
-        if (connect.p99_ms >= 50) notes.push_back("connect_p99_ms not under the 50 ms target on this 2-core machine");
+        if (wanted("connect") && connect.rps < 2000) {
+            notes.push_back("connect_rps below the 2,000/s target on this 2-core machine");
+        }
+        if (wanted("connect") && connect.p99_ms >= 50) notes.push_back("connect_p99_ms not under the 50 ms target on this 2-core machine");
         result = {{"clients", clients},
                   {"login_rps", login.rps},
                   {"login_p50_ms", login.p50_ms},
