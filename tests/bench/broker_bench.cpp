@@ -2,13 +2,14 @@
 // two replicas sharing a private PostgreSQL (started here, destroyed at the end).
 //
 //   login_rps / login_p50_ms / login_p99_ms     POST /login, Argon2id at the default cost
-//                                               (ops_limit 3, 64 MiB), one replica
+//                                               (ops_limit 3, 64 MiB), 256 logins
 //   list_rps / list_p99_ms                      GET /desktops with already-issued tokens
 //   connect_rps / connect_p50_ms / connect_p99_ms  POST /desktops/{pool}/connect with issued
 //                                               tokens: each client's first connect claims a
 //                                               desktop, the rest reconnect; every answer waits
 //                                               for the ticket's acknowledgement from the host
 //                                               (stand-ins on 8 hosts here: no VMs)
+//   connect_cpu_ms                              the whole machine's busy CPU time per connect
 //   *_2r                                        the same with two replicas
 //   storm_users / storm_failures / storm_double_assignments / storm_s
 //                                               10,000 users log in and connect at once against
@@ -161,14 +162,22 @@ int main(int argc, char** argv)
         for (const auto& h : host_rows) ackers.push_back(std::make_unique<vdi::test::TicketAcker>(db.dsn(), h.id));
 
         // --- logins at the default Argon2id cost, one replica
-        Phase login;
+        Phase login, login_2r;
         if (wanted("login")) {
-            vdi::test::BrokerProcess broker(db.dsn(), "login", "[broker.argon2]\nops_limit = 3\nmem_limit_kib = 65536\n");
-            login = run_phase({broker.port()}, broker.certificate(), 60s, 256, [](int c, vdi::test::HttpsClient& http) {
+            const std::string cost = "[broker.argon2]\nops_limit = 3\nmem_limit_kib = 65536\n";
+            const auto log_in = [](int c, vdi::test::HttpsClient& http) {
                 return http.post("/api/v1/login", {{"user", "user-" + std::to_string(1000 + c)},
                                                    {"password", "pw-" + std::to_string(1000 + c)}});
-            });
-            print("login (Argon2id 64 MiB, t=3)", login);
+            };
+            {
+                vdi::test::BrokerProcess broker(db.dsn(), "login", cost);
+                login = run_phase({broker.port()}, broker.certificate(), 60s, 256, log_in);
+                print("login (Argon2id 64 MiB, t=3)", login);
+            }
+            vdi::test::BrokerProcess first(db.dsn(), "login-1", cost);
+            vdi::test::BrokerProcess second(db.dsn(), "login-2", cost, &first);
+            login_2r = run_phase({first.port(), second.port()}, first.certificate(), 60s, 256, log_in);
+            print("login, 2 replicas", login_2r);
         }
 
         // --- list and connect with issued tokens, one and two replicas
@@ -226,6 +235,8 @@ int main(int argc, char** argv)
                   {"login_p50_ms", login.p50_ms},
                   {"login_p99_ms", login.p99_ms},
                   {"login_errors", login.errors},
+                  {"login_rps_2r", login_2r.rps},
+                  {"login_p99_ms_2r", login_2r.p99_ms},
                   {"list_rps", phases["list"].rps},
                   {"list_p99_ms", phases["list"].p99_ms},
                   {"connect_rps", connect.rps},

@@ -49,6 +49,10 @@ struct World {
         pqxx::work tx(db.connection());
         return tx.exec(sql)[0][0].as<long long>();
     }
+    void exec(const std::string& sql)
+    {
+        vdi::db::in_transaction(db.connection(), "change the test's rows", [&](pqxx::work& tx) { tx.exec(sql); });
+    }
 };
 
 std::string login(vdi::test::HttpsClient& client, const std::string& user, const std::string& password)
@@ -241,6 +245,19 @@ TEST_CASE("broker: no ready desktop gives 503 with Retry-After at once, and an u
     acker.pause(false);
     acker.fail_with("");
     CHECK(client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice).status == 200);
+
+    // the user's desktop is being restarted, or its display server is not up: 503, nothing changes
+    const auto tickets_before = world.scalar("SELECT count(*) FROM display_tickets");
+    world.exec("UPDATE desktops SET actual_state = 'starting'");
+    const auto starting = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice);
+    CHECK(starting.status == 503);
+    CHECK(starting.json()["error"]["code"] == "desktop_unavailable");
+    world.exec("UPDATE desktops SET actual_state = 'running', vnc_port = NULL");
+    const auto no_port = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice);
+    CHECK(no_port.status == 503);
+    CHECK_THAT(no_port.json()["error"]["message"].get<std::string>(), Catch::Contains("display server"));
+    CHECK(world.scalar("SELECT count(*) FROM display_tickets") == tickets_before);
+    CHECK(world.scalar("SELECT count(*) FROM sessions WHERE state <> 'ended'") == 1);
 }
 
 TEST_CASE("broker: connects waiting for a silent host agent hold no request thread", "[broker]")
