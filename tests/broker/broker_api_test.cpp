@@ -84,6 +84,15 @@ TEST_CASE("broker: login, desktops, connect with a delivered ticket, reconnect, 
     CHECK(me.json()["username"] == "alice");
     CHECK(me.json()["role"] == "user");
 
+    // a token's last use is written at most once a minute, by any authenticated request
+    const auto used_recently = [&] {
+        return world.scalar("SELECT count(*) FROM api_tokens WHERE last_used_at > now() - interval '10 seconds'");
+    };
+    world.exec("UPDATE api_tokens SET last_used_at = now() - interval '2 minutes'");
+    CHECK(used_recently() == 0);
+    REQUIRE(client->get("/api/v1/me", token).status == 200);
+    CHECK(used_recently() == 1);
+
     const auto listing = client->get("/api/v1/desktops", token);
     REQUIRE(listing.status == 200);
     REQUIRE(listing.json()["pools"].size() == 1);
@@ -93,9 +102,11 @@ TEST_CASE("broker: login, desktops, connect with a delivered ticket, reconnect, 
     CHECK(listing.json()["sessions"].empty());
 
     // connect: a desktop, a session, and a ticket that reached the host agent first
+    world.exec("UPDATE api_tokens SET last_used_at = now() - interval '2 minutes'");
     const auto connected = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, token);
     INFO(connected.body);
     REQUIRE(connected.status == 200);
+    CHECK(used_recently() == 1);  // (connect checks the token in its own statement)
     const auto c = connected.json();
     CHECK(c["host"] == "127.0.0.1");
     CHECK(c["protocol"] == "vnc");
