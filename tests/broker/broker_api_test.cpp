@@ -1,6 +1,7 @@
 // vdi-broker through a real HTTPS client against a real (throwaway) PostgreSQL: the thin-client
 // flow, authorization, tickets, refresh on logoff, and the operational endpoints.
 #include <csignal>
+#include <optional>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -269,6 +270,60 @@ TEST_CASE("broker: no ready desktop gives 503 with Retry-After at once, and an u
     CHECK_THAT(no_port.json()["error"]["message"].get<std::string>(), Catch::Contains("display server"));
     CHECK(world.scalar("SELECT count(*) FROM display_tickets") == tickets_before);
     CHECK(world.scalar("SELECT count(*) FROM sessions WHERE state <> 'ended'") == 1);
+}
+
+TEST_CASE("broker: a reconnect racing a logoff of the same session claims a fresh desktop instead", "[broker]")
+{
+    World world;
+    TicketAcker acker(world.db.dsn(), world.host.id);
+    BrokerProcess broker(world.db.dsn(), "race");
+    auto client = broker.client();
+    const auto alice = login(*client, "alice", "alice-secret");
+    const auto first = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice).json();
+    const auto session_id = first["session_id"].get<long long>();
+
+    // a logoff (the session ended, its desktop released for a refresh) has not committed yet
+    // when the reconnect looks the session up
+    auto ender = vdi::db::connect(world.db.dsn(), "test-logoff");
+    pqxx::work logoff(*ender);
+    const std::string id = std::to_string(session_id);
+    logoff.exec("UPDATE desktops SET assigned_user_id = NULL, assigned_at = NULL, generation = generation + 1 "
+                "WHERE id = (SELECT desktop_id FROM sessions WHERE id = " + id + ")");
+    logoff.exec("UPDATE sessions SET state = 'ended', ended_at = now(), end_reason = 'logoff' WHERE id = " + id);
+    std::optional<vdi::db::ConnectResult> reconnect;
+    std::string error;
+    std::thread connecting([&] {
+        try {
+            auto connection = vdi::db::connect(world.db.dsn(), "test-connect");
+            vdi::db::ConnectRequest ask;
+            ask.api_token_hash_hex = vdi::sha256_hex(alice);
+            ask.pool = "office";
+            ask.client_address = "127.0.0.1";
+            ask.ticket = "race-ticket";
+            ask.ticket_hash_hex = vdi::sha256_hex(ask.ticket);
+            reconnect = vdi::db::in_autocommit(*connection, "connect", [&](pqxx::nontransaction& tx) {
+                return vdi::db::SessionRepository(tx).connect(ask);
+            });
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+    });
+    // the reconnect waits for the logoff's row lock; then the logoff commits
+    REQUIRE(vdi::test::wait_until(
+        [&] {
+            return world.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'test-connect' "
+                                "AND wait_event_type = 'Lock'") == 1;
+        },
+        5s));
+    logoff.commit();
+    connecting.join();
+    INFO(error);
+    REQUIRE(reconnect);
+    CHECK(reconnect->outcome == vdi::db::ConnectOutcome::assigned);  // retried: a first connect now
+    CHECK(reconnect->session_id != session_id);
+    CHECK(reconnect->desktop_name != first["desktop"].get<std::string>());
+    CHECK(world.scalar("SELECT count(*) FROM sessions WHERE state <> 'ended'") == 1);
+    CHECK(world.scalar("SELECT count(*) FROM display_tickets WHERE session_id = " + std::to_string(session_id)) == 1);
 }
 
 TEST_CASE("broker: connects waiting for a silent host agent hold no request thread", "[broker]")
