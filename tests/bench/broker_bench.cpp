@@ -183,11 +183,14 @@ int main(int argc, char** argv)
         // --- list and connect with issued tokens, one and two replicas
         std::map<std::string, Phase> phases;
         for (int replicas : {1, 2}) {
-            vdi::test::BrokerProcess first(db.dsn(), "r1-" + std::to_string(replicas));
+            // two replicas on one machine split its statements-in-flight budget (the default,
+            // 2 per core, assumes one broker per machine), as an operator would
+            const std::string keys = replicas == 2 ? "db_connections = 2" : "";
+            vdi::test::BrokerProcess first(db.dsn(), "r1-" + std::to_string(replicas), "", nullptr, keys);
             std::unique_ptr<vdi::test::BrokerProcess> second;
             std::vector<unsigned short> ports{first.port()};
             if (replicas == 2) {
-                second = std::make_unique<vdi::test::BrokerProcess>(db.dsn(), "r2", "", &first);
+                second = std::make_unique<vdi::test::BrokerProcess>(db.dsn(), "r2", "", &first, keys);
                 ports.push_back(second->port());
             }
             const std::string suffix = replicas == 1 ? "" : "_2r";

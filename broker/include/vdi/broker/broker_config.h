@@ -8,6 +8,7 @@
 //   threads = 8                          # request threads (wait only on the database);
 //                                        #   default 4 per core, between 4 and 64
 //   db_connections = 4                   # statements in flight; default 2 per core, 4 to 64
+//                                        #   (replicas sharing a machine split it)
 //   token_ttl_s = 28800                  # session tokens of logged-in clients
 //   ticket_ttl_s = 60                    # one-time display tickets
 //   ticket_delivery_timeout_ms = 5000    # how long connect waits for the host agent
