@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "vdi/common/db/database.h"
+#include "vdi/common/db/desktop_repository.h"
 #include "vdi/common/error.h"
 
 namespace vdi::broker {
@@ -145,14 +146,10 @@ Api::Caller Api::authenticate(const ParsedRequest& request, const RequestContext
 {
     Caller caller = bearer(request, context);
     auto lease = pool_.acquire();
-    std::optional<db::User> user;
-    try {
-        // a single statement: no BEGIN/COMMIT round trips for every request
-        pqxx::nontransaction tx(*lease);
-        user = db::UserRepository(tx).find_by_api_token(caller.token_hash);
-    } catch (const pqxx::pqxx_exception& e) {
-        db::rethrow_as_db_error(e.base(), "authenticate a token");
-    }
+    // a single statement: no BEGIN/COMMIT round trips for every request
+    auto user = db::in_autocommit(*lease, "authenticate a token", [&](pqxx::nontransaction& tx) {
+        return db::UserRepository(tx).find_by_api_token(caller.token_hash);
+    });
     if (!user) {
         throw token_refused();
     }
@@ -201,9 +198,7 @@ std::string Api::metrics_text()
         auto lease = pool_.acquire();
         pqxx::nontransaction tx(*lease);
         const auto rows = tx.exec(
-            "SELECT p.name, count(d.id) FILTER (WHERE d.desired_state = 'running' AND d.actual_state = 'running' "
-            "AND d.actual_generation = d.generation AND d.ready_generation = d.generation "
-            "AND d.assigned_user_id IS NULL AND d.owner_user_id IS NULL) AS ready, "
+            std::string("SELECT p.name, count(d.id) FILTER (WHERE ") + db::ready_desktop_sql() + ") AS ready, "
             "count(d.id) FILTER (WHERE d.assigned_user_id IS NOT NULL) AS in_use "
             "FROM pools p LEFT JOIN desktops d ON d.pool_id = p.id AND d.desired_state <> 'deleted' "
             "GROUP BY p.name ORDER BY p.name");
