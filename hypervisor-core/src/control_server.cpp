@@ -1,6 +1,7 @@
 // JSON-lines control socket of vdi-vmm.
 #include "vdi/hv/control_server.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -163,147 +164,243 @@ void ControlServer::serve_client(int fd)
     }
 }
 
+// The closed set of commands: one row each, in the order of the header's comment.
+const std::vector<ControlServer::Handler::Command>& ControlServer::Handler::table()
+{
+    using T = Type;
+    static const std::vector<Command> commands = {
+        {"status", {}, &Handler::status},
+        {"pause", {}, &Handler::pause},
+        {"resume", {}, &Handler::resume},
+        {"stop", {}, &Handler::stop},
+        {"screenshot", {{"path", T::string, false}}, &Handler::screenshot},
+        {"key", {{"code", T::integer, true}, {"extended", T::boolean, false}, {"down", T::boolean, false}}, &Handler::key},
+        {"type", {{"text", T::string, true}}, &Handler::type},
+        {"mouse", {{"dx", T::integer, false}, {"dy", T::integer, false}, {"buttons", T::integer, false}}, &Handler::mouse},
+        {"identity",
+         {{"host", T::string, true}, {"user", T::string, true}, {"seed", T::string, false}, {"time_ms", T::integer, false}},
+         &Handler::identity},
+        {"notice", {{"text", T::string, true}}, &Handler::notice},
+        {"snapshot", {{"dir", T::string, true}}, &Handler::snapshot},
+        {"display_ticket",
+         {{"protocol", T::string, true}, {"ticket", T::string, true}, {"ttl_s", T::integer, false}},
+         &Handler::display_ticket},
+    };
+    return commands;
+}
+
+namespace {
+
+const char* type_name(ControlServer::Handler::Type type)
+{
+    switch (type) {
+    case ControlServer::Handler::Type::string: return "a string";
+    case ControlServer::Handler::Type::integer: return "an integer";
+    case ControlServer::Handler::Type::boolean: return "true or false";
+    }
+    return "?";
+}
+
+bool has_type(const nlohmann::json& value, ControlServer::Handler::Type type)
+{
+    switch (type) {
+    case ControlServer::Handler::Type::string: return value.is_string();
+    case ControlServer::Handler::Type::integer: return value.is_number_integer();
+    case ControlServer::Handler::Type::boolean: return value.is_boolean();
+    }
+    return false;
+}
+
+nlohmann::json refused(const std::string& error)
+{
+    return {{"ok", false}, {"error", error}};
+}
+
+}  // namespace
+
 nlohmann::json ControlServer::Handler::handle(const nlohmann::json& request)
 {
-    try {
-        if (!request.is_object() || !request.contains("cmd") || !request["cmd"].is_string()) {
-            return {{"ok", false}, {"error", "a request is an object with a string \"cmd\""}};
-        }
-        const std::string cmd = request["cmd"];
-        if (cmd == "status") {
-            auto& fb = machine_.framebuffer();
-            // steady_clock is CLOCK_MONOTONIC, comparable across processes on this host
-            auto monotonic_ns = [](std::optional<std::chrono::steady_clock::time_point> t) -> nlohmann::json {
-                if (!t) {
-                    return nullptr;
-                }
-                return std::chrono::duration_cast<std::chrono::nanoseconds>(t->time_since_epoch()).count();
-            };
-            const auto idle = machine_.input().since_last_input();
-            nlohmann::json displays = nlohmann::json::object();
-            for (const DisplayServer* display : displays_) {
-                displays[display->protocol()] = {{"port", display->port()}, {"clients", display->clients()}};
-            }
-            nlohmann::json regions = nlohmann::json::array();
-            for (const auto& r : machine_.memory().regions()) {
-                regions.push_back({{"name", r.name},
-                                   {"host_address", reinterpret_cast<std::uintptr_t>(r.host)},
-                                   {"size", r.size}});
-            }
-            return {{"ok", true},
-                    {"timings",
-                     {{"vcpus_started_monotonic_ns", monotonic_ns(machine_.start_time())},
-                      {"first_exit_monotonic_ns", monotonic_ns(machine_.first_exit_time())},
-                      {"first_ready_monotonic_ns", monotonic_ns(machine_.agent().first_ready_time())}}},
-                    {"memory_regions", regions},
-                    {"displays", displays},
-                    {"state", to_string(machine_.state())},
-                    {"vcpus", machine_.config().vcpus},
-                    {"memory_mib", machine_.config().memory_mib},
-                    {"framebuffer", {{"width", fb.width()}, {"height", fb.height()}}},
-                    {"kernel", machine_.kernel().format},
-                    {"agent_ready", machine_.agent().ready_count()},
-                    {"identity_ready", machine_.agent().identity_ready()},
-                    {"agent_version", machine_.agent().agent_version()},
-                    {"input_idle_ms", idle ? nlohmann::json(std::chrono::duration_cast<std::chrono::milliseconds>(*idle).count())
-                                           : nlohmann::json(nullptr)}};
-        }
-        if (cmd == "pause") {
-            machine_.pause();
-            return {{"ok", true}, {"state", to_string(machine_.state())}};
-        }
-        if (cmd == "resume") {
-            machine_.resume();
-            return {{"ok", true}, {"state", to_string(machine_.state())}};
-        }
-        if (cmd == "stop") {
-            machine_.request_stop("stopped through the control socket");
-            return {{"ok", true}};
-        }
-        if (cmd == "screenshot") {
-            const auto png = machine_.framebuffer().to_png();
-            if (request.contains("path")) {
-                const std::string path = request["path"];
-                std::ofstream out(path, std::ios::binary);
-                out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
-                if (!out) {
-                    return {{"ok", false}, {"error", "cannot write " + path}};
-                }
-                return {{"ok", true}, {"path", path}, {"bytes", png.size()}};
-            }
-            return {{"ok", true}, {"png_base64", base64(png)}};
-        }
-        if (cmd == "key") {
-            const int code = request.at("code").get<int>();
-            if (code < 1 || code > 0xff) {
-                return {{"ok", false}, {"error", "key code must be 1..255 (scancode set 2)"}};
-            }
-            machine_.input().key(static_cast<std::uint8_t>(code), request.value("extended", false),
-                                 request.value("down", true));
-            return {{"ok", true}};
-        }
-        if (cmd == "type") {
-            const std::string text = request.at("text").get<std::string>();
-            for (char c : text) {
-                if (!key_for_char(c)) {
-                    return {{"ok", false}, {"error", fmt::format("no US key types character code {}", int(c))}};
-                }
-            }
-            for (char c : text) {
-                const auto key = key_for_char(c);
-                tap(machine_.input(), key->key, key->shift);
-            }
-            return {{"ok", true}, {"keys", text.size()}};
-        }
-        if (cmd == "mouse") {
-            machine_.input().mouse_motion(request.value("dx", 0), request.value("dy", 0),
-                                          static_cast<std::uint8_t>(request.value("buttons", 0)));
-            return {{"ok", true}};
-        }
-        if (cmd == "display_ticket") {
-            const std::string protocol = request.at("protocol").get<std::string>();
-            const std::string ticket = request.at("ticket").get<std::string>();
-            const int ttl = request.value("ttl_s", 60);
-            if (ttl < 1 || ttl > 3600) {
-                return {{"ok", false}, {"error", "ttl_s must be 1..3600"}};
-            }
-            for (DisplayServer* display : displays_) {
-                if (display->protocol() == protocol) {
-                    display->set_ticket(ticket, std::chrono::seconds(ttl));
-                    return {{"ok", true}};
-                }
-            }
-            return {{"ok", false}, {"error", "this VM serves no " + protocol + " display"}};
-        }
-        if (cmd == "snapshot") {
-            const std::string dir = request.at("dir").get<std::string>();
-            const auto started = std::chrono::steady_clock::now();
-            machine_.snapshot(dir);
-            const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
-            return {{"ok", true}, {"dir", dir}, {"ms", ms.count()}};
-        }
-        if (cmd == "identity") {
-            GuestIdentity identity;
-            identity.hostname = request.at("host").get<std::string>();
-            identity.user = request.at("user").get<std::string>();
-            identity.seed_hex = request.value("seed", random_seed_hex());
-            identity.time_ms = request.value(
-                "time_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count());
-            machine_.agent().send_identity(identity);
-            return {{"ok", true}};
-        }
-        if (cmd == "notice") {
-            machine_.agent().send_notice(request.at("text").get<std::string>());
-            return {{"ok", true}};
-        }
-        return {{"ok", false}, {"error", "unknown cmd '" + cmd + "'"}};
-    } catch (const nlohmann::json::exception& e) {
-        return {{"ok", false}, {"error", std::string("bad arguments: ") + e.what()}};
-    } catch (const std::exception& e) {
-        return {{"ok", false}, {"error", e.what()}};
+    if (!request.is_object() || !request.contains("cmd") || !request["cmd"].is_string()) {
+        return refused("a request is an object with a string \"cmd\"");
     }
+    const std::string& name = request["cmd"].get_ref<const std::string&>();
+    const auto& commands = table();
+    const auto command = std::find_if(commands.begin(), commands.end(),
+                                      [&](const Command& c) { return name == c.name; });
+    if (command == commands.end()) {
+        std::string known;
+        for (const Command& c : commands) known += (known.empty() ? "" : ", ") + std::string(c.name);
+        return refused("unknown cmd '" + name + "' (the commands are " + known + ")");
+    }
+    for (const Argument& argument : command->arguments) {
+        const auto it = request.find(argument.name);
+        if (it == request.end()) {
+            if (argument.required) {
+                return refused(fmt::format("bad arguments: {} needs \"{}\" ({})", command->name, argument.name,
+                                           type_name(argument.type)));
+            }
+        } else if (!has_type(*it, argument.type)) {
+            return refused(fmt::format("bad arguments: \"{}\" of {} must be {}", argument.name, command->name,
+                                       type_name(argument.type)));
+        }
+    }
+    try {
+        return (this->*(command->run))(request);
+    } catch (const nlohmann::json::exception& e) {
+        return refused(std::string("bad arguments: ") + e.what());
+    } catch (const std::exception& e) {
+        return refused(e.what());
+    }
+}
+
+nlohmann::json ControlServer::Handler::status(const nlohmann::json&)
+{
+    auto& fb = machine_.framebuffer();
+    // steady_clock is CLOCK_MONOTONIC, comparable across processes on this host
+    auto monotonic_ns = [](std::optional<std::chrono::steady_clock::time_point> t) -> nlohmann::json {
+        if (!t) {
+            return nullptr;
+        }
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(t->time_since_epoch()).count();
+    };
+    const auto idle = machine_.input().since_last_input();
+    nlohmann::json displays = nlohmann::json::object();
+    for (const DisplayServer* display : displays_) {
+        displays[display->protocol()] = {{"port", display->port()}, {"clients", display->clients()}};
+    }
+    nlohmann::json regions = nlohmann::json::array();
+    for (const auto& r : machine_.memory().regions()) {
+        regions.push_back(
+            {{"name", r.name}, {"host_address", reinterpret_cast<std::uintptr_t>(r.host)}, {"size", r.size}});
+    }
+    return {{"ok", true},
+            {"timings",
+             {{"vcpus_started_monotonic_ns", monotonic_ns(machine_.start_time())},
+              {"first_exit_monotonic_ns", monotonic_ns(machine_.first_exit_time())},
+              {"first_ready_monotonic_ns", monotonic_ns(machine_.agent().first_ready_time())}}},
+            {"memory_regions", regions},
+            {"displays", displays},
+            {"state", to_string(machine_.state())},
+            {"vcpus", machine_.config().vcpus},
+            {"memory_mib", machine_.config().memory_mib},
+            {"framebuffer", {{"width", fb.width()}, {"height", fb.height()}}},
+            {"kernel", machine_.kernel().format},
+            {"agent_ready", machine_.agent().ready_count()},
+            {"identity_ready", machine_.agent().identity_ready()},
+            {"agent_version", machine_.agent().agent_version()},
+            {"input_idle_ms", idle ? nlohmann::json(std::chrono::duration_cast<std::chrono::milliseconds>(*idle).count())
+                                   : nlohmann::json(nullptr)}};
+}
+
+nlohmann::json ControlServer::Handler::pause(const nlohmann::json&)
+{
+    machine_.pause();
+    return {{"ok", true}, {"state", to_string(machine_.state())}};
+}
+
+nlohmann::json ControlServer::Handler::resume(const nlohmann::json&)
+{
+    machine_.resume();
+    return {{"ok", true}, {"state", to_string(machine_.state())}};
+}
+
+nlohmann::json ControlServer::Handler::stop(const nlohmann::json&)
+{
+    machine_.request_stop("stopped through the control socket");
+    return {{"ok", true}};
+}
+
+nlohmann::json ControlServer::Handler::screenshot(const nlohmann::json& request)
+{
+    const auto png = machine_.framebuffer().to_png();
+    if (request.contains("path")) {
+        const std::string path = request["path"];
+        std::ofstream out(path, std::ios::binary);
+        out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+        if (!out) {
+            return refused("cannot write " + path);
+        }
+        return {{"ok", true}, {"path", path}, {"bytes", png.size()}};
+    }
+    return {{"ok", true}, {"png_base64", base64(png)}};
+}
+
+nlohmann::json ControlServer::Handler::key(const nlohmann::json& request)
+{
+    const auto code = request.at("code").get<long long>();
+    if (code < 1 || code > 0xff) {
+        return refused("key code must be 1..255 (scancode set 2)");
+    }
+    machine_.input().key(static_cast<std::uint8_t>(code), request.value("extended", false), request.value("down", true));
+    return {{"ok", true}};
+}
+
+nlohmann::json ControlServer::Handler::type(const nlohmann::json& request)
+{
+    const std::string text = request.at("text").get<std::string>();
+    for (char c : text) {
+        if (!key_for_char(c)) {
+            return refused(fmt::format("no US key types character code {}", int(c)));
+        }
+    }
+    for (char c : text) {
+        const auto key = key_for_char(c);
+        tap(machine_.input(), key->key, key->shift);
+    }
+    return {{"ok", true}, {"keys", text.size()}};
+}
+
+nlohmann::json ControlServer::Handler::mouse(const nlohmann::json& request)
+{
+    machine_.input().mouse_motion(request.value("dx", 0), request.value("dy", 0),
+                                  static_cast<std::uint8_t>(request.value("buttons", 0)));
+    return {{"ok", true}};
+}
+
+nlohmann::json ControlServer::Handler::identity(const nlohmann::json& request)
+{
+    GuestIdentity identity;
+    identity.hostname = request.at("host").get<std::string>();
+    identity.user = request.at("user").get<std::string>();
+    identity.seed_hex = request.contains("seed") ? request["seed"].get<std::string>() : random_seed_hex();
+    identity.time_ms = request.value(
+        "time_ms",
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    machine_.agent().send_identity(identity);
+    return {{"ok", true}};
+}
+
+nlohmann::json ControlServer::Handler::notice(const nlohmann::json& request)
+{
+    machine_.agent().send_notice(request.at("text").get<std::string>());
+    return {{"ok", true}};
+}
+
+nlohmann::json ControlServer::Handler::snapshot(const nlohmann::json& request)
+{
+    const std::string dir = request.at("dir").get<std::string>();
+    const auto started = std::chrono::steady_clock::now();
+    machine_.snapshot(dir);
+    const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+    return {{"ok", true}, {"dir", dir}, {"ms", ms.count()}};
+}
+
+nlohmann::json ControlServer::Handler::display_ticket(const nlohmann::json& request)
+{
+    const std::string protocol = request.at("protocol").get<std::string>();
+    const std::string ticket = request.at("ticket").get<std::string>();
+    const int ttl = request.value("ttl_s", 60);
+    if (ttl < 1 || ttl > 3600) {
+        return refused("ttl_s must be 1..3600");
+    }
+    for (DisplayServer* display : displays_) {
+        if (display->protocol() == protocol) {
+            display->set_ticket(ticket, std::chrono::seconds(ttl));
+            return {{"ok", true}};
+        }
+    }
+    return refused("this VM serves no " + protocol + " display");
 }
 
 }  // namespace vdi::hv

@@ -36,9 +36,9 @@
 #include <nlohmann/json.hpp>
 #include <rfb/rfbclient.h>
 
-#include "../hypervisor-core/rdp_client.h"
 #include "vdi/hv/display/rdp_server.h"
 #include "vdi/hv/display/vnc_server.h"
+#include "vdi/test/rdp_client.h"
 #include "bench_support.h"
 #include "vdi/hv/kvm/kvm_hypervisor.h"
 #include "vdi/hv/machine.h"

@@ -1,6 +1,6 @@
 // Running real vdi-broker processes against a test database, and what they need around them:
 // seeded users, a host with ready desktop rows, and a stand-in for the host agent's ticket
-// delivery (the real one is tested with VMs in hostd_tests).
+// delivery (the real one is tested with VMs in e2e_tests).
 #pragma once
 
 #include <atomic>

@@ -9,11 +9,11 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "guest_images.h"
 #include "vdi/hv/boot/decompress.h"
 #include "vdi/hv/boot/kernel_loader.h"
 #include "vdi/hv/boot/memory_layout.h"
 #include "vdi/hv/boot/x86_boot.h"
+#include "vdi/test/guest_images.h"
 
 using namespace vdi::hv;
 using Bytes = std::vector<std::uint8_t>;

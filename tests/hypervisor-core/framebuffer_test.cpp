@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "vdi/hv/devices/framebuffer.h"
-#include "vdi/hv/fake/fake_hypervisor.h"
+#include "vdi/test/fake_hypervisor.h"
 
 using namespace vdi::hv;
 

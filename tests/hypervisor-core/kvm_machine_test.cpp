@@ -7,12 +7,12 @@
 
 #include <catch2/catch.hpp>
 
-#include "demo_screen.h"
-#include "guest_images.h"
 #include "vdi/hv/boot/memory_layout.h"
 #include "vdi/hv/devices/ps2_keymap.h"
 #include "vdi/hv/kvm/kvm_hypervisor.h"
 #include "vdi/hv/machine.h"
+#include "vdi/test/demo_screen.h"
+#include "vdi/test/guest_images.h"
 #include "vdi/test/process.h"
 
 using namespace vdi::hv;

@@ -1,10 +1,10 @@
 // The Machine's vCPU loop, state machine and failure handling, driven by the fake backend.
 #include <catch2/catch.hpp>
 
-#include "guest_images.h"
 #include "vdi/hv/boot/memory_layout.h"
-#include "vdi/hv/fake/fake_hypervisor.h"
 #include "vdi/hv/machine.h"
+#include "vdi/test/fake_hypervisor.h"
+#include "vdi/test/guest_images.h"
 #include "vdi/test/process.h"
 
 using namespace vdi::hv;

@@ -5,13 +5,13 @@
 
 #include <catch2/catch.hpp>
 
-#include "demo_screen.h"
-#include "guest_images.h"
-#include "rdp_client.h"
 #include "vdi/hv/display/rdp_server.h"
 #include "vdi/hv/kvm/kvm_hypervisor.h"
 #include "vdi/hv/machine.h"
+#include "vdi/test/demo_screen.h"
+#include "vdi/test/guest_images.h"
 #include "vdi/test/process.h"
+#include "vdi/test/rdp_client.h"
 
 using namespace vdi::hv;
 using namespace std::chrono_literals;

@@ -6,10 +6,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "guest_images.h"
-#include "vdi/hv/fake/fake_hypervisor.h"
 #include "vdi/hv/machine.h"
 #include "vdi/hv/snapshot/snapshot.h"
+#include "vdi/test/fake_hypervisor.h"
+#include "vdi/test/guest_images.h"
 
 using namespace vdi::hv;
 namespace fs = std::filesystem;

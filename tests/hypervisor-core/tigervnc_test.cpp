@@ -12,10 +12,10 @@ extern "C" {
 #include <rfb/rfbproto.h>
 }
 
-#include "guest_images.h"
 #include "vdi/hv/display/vnc_server.h"
 #include "vdi/hv/kvm/kvm_hypervisor.h"
 #include "vdi/hv/machine.h"
+#include "vdi/test/guest_images.h"
 #include "vdi/test/process.h"
 
 using namespace vdi::hv;

@@ -10,13 +10,13 @@
 #include <catch2/catch.hpp>
 #include <rfb/rfbclient.h>
 
-#include "demo_screen.h"
-#include "vnc_viewer.h"
-#include "guest_images.h"
 #include "vdi/hv/display/vnc_server.h"
 #include "vdi/hv/kvm/kvm_hypervisor.h"
 #include "vdi/hv/machine.h"
+#include "vdi/test/demo_screen.h"
+#include "vdi/test/guest_images.h"
 #include "vdi/test/process.h"
+#include "vdi/test/vnc_viewer.h"
 
 using namespace vdi::hv;
 using namespace std::chrono_literals;

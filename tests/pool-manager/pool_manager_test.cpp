@@ -1,5 +1,5 @@
 // The pool manager against a real PostgreSQL, on simulated time, with host agents played by row
-// updates (tests/hypervisor-core/pool_e2e_test.cpp runs it with real agents and VMs).
+// updates (tests/e2e/pool_e2e_test.cpp runs it with real agents and VMs).
 #include <thread>
 
 #include <catch2/catch.hpp>

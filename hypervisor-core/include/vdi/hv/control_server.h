@@ -7,6 +7,7 @@
 //   {"cmd":"type","text":"hello\n"}           presses and releases keys for each character
 //   {"cmd":"mouse","dx":5,"dy":-3,"buttons":1}
 //   {"cmd":"identity","host":"desk-1","user":"alice"}  (seed and time are filled in)
+//   {"cmd":"notice","text":"Save your work"}  a line shown on the desktop ("" clears it)
 //   {"cmd":"snapshot","dir":"/var/lib/vdi/images/x"}   write a golden image (pauses briefly)
 //   {"cmd":"display_ticket","protocol":"vnc","ticket":"8chars..","ttl_s":60}   one-time password
 // Every response has "ok"; failures carry "error". The socket is created mode 0600.
@@ -30,16 +31,47 @@ class ControlServer {
 public:
     static constexpr std::size_t max_request = 64 * 1024;
 
-    // The closed set of actions, without a socket (used for --identity and by tests).
+    // The closed set of actions, without a socket (used for --identity and by tests). Each
+    // command is one row of table(): its name, the arguments it takes (checked before it runs:
+    // a missing or mistyped one is refused with "bad arguments: ...") and the member that
+    // carries it out. A request naming no command of the table is refused ("unknown cmd").
     class Handler {
     public:
+        enum class Type { string, integer, boolean };
+        struct Argument {
+            const char* name;
+            Type type;
+            bool required;
+        };
+        struct Command {
+            const char* name;
+            std::vector<Argument> arguments;  // others in the request are ignored
+            nlohmann::json (Handler::*run)(const nlohmann::json& request);
+        };
+        // Every command, in the order the header comment above lists them.
+        static const std::vector<Command>& table();
+
         explicit Handler(Machine& machine, std::vector<DisplayServer*> displays = {})
             : machine_(machine), displays_(std::move(displays))
         {
         }
+        // Never throws: every failure is {"ok":false,"error":...}.
         nlohmann::json handle(const nlohmann::json& request);
 
     private:
+        nlohmann::json status(const nlohmann::json& request);
+        nlohmann::json pause(const nlohmann::json& request);
+        nlohmann::json resume(const nlohmann::json& request);
+        nlohmann::json stop(const nlohmann::json& request);
+        nlohmann::json screenshot(const nlohmann::json& request);
+        nlohmann::json key(const nlohmann::json& request);
+        nlohmann::json type(const nlohmann::json& request);
+        nlohmann::json mouse(const nlohmann::json& request);
+        nlohmann::json identity(const nlohmann::json& request);
+        nlohmann::json notice(const nlohmann::json& request);
+        nlohmann::json snapshot(const nlohmann::json& request);
+        nlohmann::json display_ticket(const nlohmann::json& request);
+
         Machine& machine_;
         std::vector<DisplayServer*> displays_;
     };

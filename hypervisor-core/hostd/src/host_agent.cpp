@@ -1,5 +1,5 @@
 // The host agent's registration, heartbeat and reconcile loop.
-#include "vdi/hv/hostd/host_agent.h"
+#include "vdi/hostd/host_agent.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -19,7 +19,7 @@
 #include "vdi/common/logging.h"
 #include "vdi/common/tls_certificate.h"
 
-namespace vdi::hv {
+namespace vdi::hostd {
 namespace {
 
 std::atomic<int> notifications{0};
@@ -29,14 +29,10 @@ std::vector<std::string> ticket_queue;          // payloads not yet handled (age
 
 }  // namespace
 
-HostAgent::HostAgent(HostAgentConfig config) : config_(std::move(config))
+HostAgent::HostAgent(HostdConfig config) : config_(std::move(config))
 {
-    if (config_.vcpus_total <= 0) {
-        config_.vcpus_total = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
-    }
-    if (config_.memory_mib_total <= 0) {
-        config_.memory_mib_total =
-            static_cast<std::int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGE_SIZE) / (1 << 20);
+    if (config_.name.empty() || config_.vcpus_total <= 0 || config_.memory_mib_total <= 0 || config_.vmm_binary.empty()) {
+        throw Error("the host agent needs its configuration from load_hostd_config() (a name, capacity and the VMM binary)");
     }
     std::filesystem::create_directories(config_.state_dir);
     // the host's RDP certificate, made once and shared by its desktops
@@ -502,4 +498,4 @@ void HostAgent::heartbeat_loop()
     }
 }
 
-}  // namespace vdi::hv
+}  // namespace vdi::hostd

@@ -3,7 +3,7 @@
 //
 // Layout: STATE_DIR/desktop-ID.json is the agent's record {"desktop","generation","pid","socket",
 // "image"}; STATE_DIR/desktop-ID/ is the VMM's own directory (control.sock, vmm.log), the only
-// place its sandbox lets it write. Errors: HvError. Threads: the agent's thread.
+// place its sandbox lets it write. Errors: vdi::hv::HvError. Threads: the agent's thread.
 #pragma once
 
 #include <chrono>
@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace vdi::hv {
+namespace vdi::hostd {
 
 struct VmmLaunch {
     std::filesystem::path vmm_binary;
@@ -83,4 +83,4 @@ private:
     std::filesystem::path image_;
 };
 
-}  // namespace vdi::hv
+}  // namespace vdi::hostd

@@ -6,9 +6,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "demo_screen.h"
+#include "vdi/test/demo_screen.h"
 #include "e2e_backend.h"
-#include "vnc_viewer.h"
+#include "vdi/test/vnc_viewer.h"
 
 using namespace std::chrono_literals;
 using nlohmann::json;

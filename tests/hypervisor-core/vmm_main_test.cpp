@@ -98,7 +98,10 @@ TEST_CASE("vdi-vmm control socket: status, input, screenshot, bad requests, stop
 
     // malformed and unknown requests get an error and change nothing
     CHECK(control(socket_path, "{not json")["ok"] == false);
-    CHECK(control(socket_path, R"({"cmd":"reboot-the-host"})")["error"] == "unknown cmd 'reboot-the-host'");
+    const auto unknown = control(socket_path, R"({"cmd":"reboot-the-host"})");
+    CHECK(unknown["ok"] == false);
+    CHECK_THAT(unknown["error"].get<std::string>(),
+               Catch::StartsWith("unknown cmd 'reboot-the-host'") && Catch::Contains("status, pause, resume"));
     CHECK(control(socket_path, R"({"cmd":"key","code":999})")["ok"] == false);
     CHECK(control(socket_path, R"({"cmd":"type","text":"\u00e9"})")["ok"] == false);
     CHECK(control(socket_path, R"({"cmd":"notice","text":"caf\u00e9"})")["ok"] == false);

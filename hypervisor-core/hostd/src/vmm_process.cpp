@@ -1,5 +1,5 @@
 // Spawning, adopting, watching and stopping vdi-vmm processes.
-#include "vdi/hv/hostd/vmm_process.h"
+#include "vdi/hostd/vmm_process.h"
 
 #include <cerrno>
 #include <csignal>
@@ -21,7 +21,7 @@
 
 extern char** environ;
 
-namespace vdi::hv {
+namespace vdi::hostd {
 namespace {
 
 int pidfd_open(pid_t pid)
@@ -54,7 +54,7 @@ std::unique_ptr<VmmProcess> VmmProcess::start(const VmmLaunch& launch, std::chro
 
     int notify[2];
     if (::pipe2(notify, O_CLOEXEC) != 0) {
-        throw HvError("cannot create a pipe for the VMM's readiness");
+        throw hv::HvError("cannot create a pipe for the VMM's readiness");
     }
     std::vector<std::string> args = {launch.vmm_binary.string(), "--restore", launch.image_dir.string(),
                                      "--serial", "/dev/null", "--control", vmm->socket_.string(),
@@ -92,7 +92,7 @@ std::unique_ptr<VmmProcess> VmmProcess::start(const VmmLaunch& launch, std::chro
     ::close(notify[1]);
     if (rc != 0) {
         ::close(notify[0]);
-        throw HvError(fmt::format("cannot start {}: {}", launch.vmm_binary.string(), std::strerror(rc)));
+        throw hv::HvError(fmt::format("cannot start {}: {}", launch.vmm_binary.string(), std::strerror(rc)));
     }
     vmm->pid_ = pid;
     vmm->pidfd_ = pidfd_open(pid);
@@ -109,7 +109,7 @@ std::unique_ptr<VmmProcess> VmmProcess::start(const VmmLaunch& launch, std::chro
         const std::string reason = vmm->exit_reason_.empty() ? "it did not start within the timeout"
                                                               : vmm->exit_reason_;
         vmm->stop(std::chrono::milliseconds(1000));
-        throw HvError(fmt::format("the VMM for desktop {} failed to start: {}", launch.desktop_id, reason));
+        throw hv::HvError(fmt::format("the VMM for desktop {} failed to start: {}", launch.desktop_id, reason));
     }
     vmm->read_ports();
     return vmm;
@@ -186,7 +186,7 @@ void VmmProcess::write_record() const
 
 std::optional<nlohmann::json> VmmProcess::request(const nlohmann::json& request) const
 {
-    const auto response = request_line(socket_, request.dump(), std::chrono::seconds(2));
+    const auto response = hv::request_line(socket_, request.dump(), std::chrono::seconds(2));
     if (!response) {
         return std::nullopt;
     }
@@ -257,4 +257,4 @@ void VmmProcess::stop(std::chrono::milliseconds grace)
     }
 }
 
-}  // namespace vdi::hv
+}  // namespace vdi::hostd

@@ -28,30 +28,15 @@
 
 #include <pqxx/connection>
 
-#include "vdi/hv/hostd/vmm_process.h"
+#include "vdi/hostd/hostd_config.h"
+#include "vdi/hostd/vmm_process.h"
 
-namespace vdi::hv {
-
-struct HostAgentConfig {
-    std::string dsn;
-    std::string name;             // host name in the hosts table
-    std::string address;          // where thin clients reach this host's display servers
-    std::string display_bind = "127.0.0.1";  // where VMMs' display servers listen
-    int vcpus_total = 0;          // 0: this machine's
-    std::int64_t memory_mib_total = 0;
-    int max_concurrent_ops = 4;
-    std::filesystem::path state_dir;     // VMM sockets, records and logs
-    std::filesystem::path vmm_binary;
-    bool sandbox_vmms = true;
-    std::chrono::milliseconds heartbeat{2000};
-    std::chrono::milliseconds resync{5000};
-    std::chrono::milliseconds vmm_start_timeout{30000};
-    std::chrono::seconds client_grace{60};  // no display client this long: the session is disconnected
-};
+namespace vdi::hostd {
 
 class HostAgent {
 public:
-    explicit HostAgent(HostAgentConfig config);
+    // `config` as load_hostd_config() makes it (name, capacity and paths filled in).
+    explicit HostAgent(HostdConfig config);
     ~HostAgent();
     HostAgent(const HostAgent&) = delete;
     HostAgent& operator=(const HostAgent&) = delete;
@@ -83,7 +68,7 @@ private:
     void heartbeat_loop();
     bool wait_for_work(std::chrono::milliseconds timeout);
 
-    HostAgentConfig config_;
+    HostdConfig config_;
     std::unique_ptr<pqxx::connection> db_;
     std::int64_t host_id_ = 0;
     std::map<std::int64_t, std::unique_ptr<VmmProcess>> vmms_;  // by desktop id
@@ -96,4 +81,4 @@ private:
     std::thread heartbeat_;
 };
 
-}  // namespace vdi::hv
+}  // namespace vdi::hostd

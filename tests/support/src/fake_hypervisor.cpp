@@ -1,5 +1,5 @@
 // The scripted fake backend.
-#include "vdi/hv/fake/fake_hypervisor.h"
+#include "vdi/test/fake_hypervisor.h"
 
 namespace vdi::hv {
 

@@ -10,14 +10,14 @@
 
 #include "broker_harness.h"
 #include "e2e_backend.h"
-#include "rdp_client.h"
-#include "vnc_viewer.h"
 #include "vdi/common/db/database.h"
 #include "vdi/common/db/desktop_repository.h"
 #include "vdi/common/db/image_repository.h"
 #include "vdi/test/fixtures.h"
 #include "vdi/test/process.h"
+#include "vdi/test/rdp_client.h"
 #include "vdi/test/test_database.h"
+#include "vdi/test/vnc_viewer.h"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
