@@ -45,7 +45,7 @@ int main(int argc, char** argv)
             auto connection = vdi::db::connect(pm.dsn, "vdi-pool-manager");
             vdi::require_current_schema(*connection);
         }
-        vdi::pool::SystemClock clock;
+        vdi::SystemClock clock;
         vdi::pool::PoolManager manager(pm, clock);
         running = &manager;
         std::signal(SIGTERM, on_signal);

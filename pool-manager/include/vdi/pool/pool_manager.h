@@ -26,6 +26,7 @@
 
 #include <pqxx/pqxx>
 
+#include "vdi/common/clock.h"
 #include "vdi/pool/cron.h"
 #include "vdi/pool/pool_manager_config.h"
 
