@@ -24,27 +24,27 @@ int main(int argc, char** argv)
     vdi::CommonOptions common;
     vdi::add_common_options(app, common);
     bool check = false;
-    std::string listen, certificate, private_key, port_file;
-    bool generate_certificate = false;
-    app.add_flag("--check", check, "validate the configuration and the database schema, then exit");
-    app.add_option("--listen", listen, "ADDRESS:PORT to serve on (overrides [broker] listen; port 0: any free port)");
-    app.add_option("--certificate", certificate, "PEM certificate chain (overrides [broker] certificate)");
-    app.add_option("--private-key", private_key, "PEM private key (overrides [broker] private_key)");
-    app.add_flag("--generate-certificate", generate_certificate,
+    std::string port_file;
+    vdi::broker::BrokerOverrides overrides;
+    app.add_flag("--check", check,
+                 "print the effective configuration, validate it and the database schema, then exit");
+    app.add_option("--listen", overrides.listen,
+                   "ADDRESS:PORT to serve on (overrides [broker] listen; port 0: any free port)");
+    app.add_option("--certificate", overrides.certificate, "PEM certificate chain (overrides [broker] certificate)");
+    app.add_option("--private-key", overrides.private_key, "PEM private key (overrides [broker] private_key)");
+    app.add_flag("--generate-certificate", overrides.generate_certificate,
                  "create a self-signed certificate and key if the files are missing (demo)");
     app.add_option("--port-file", port_file, "write the port served on to this file once listening");
     CLI11_PARSE(app, argc, argv);
 
     return vdi::run_main("vdi-broker", [&]() -> int {
         const vdi::Config config = vdi::load_component_config(common);
+        const vdi::broker::BrokerConfig broker = vdi::broker::load_broker_config(config, overrides);
         if (check) {
+            std::cout << vdi::broker::describe_broker_config(config, broker) << "\n";
             return vdi::check_database(config, "vdi-broker");
         }
-        vdi::broker::BrokerConfig broker = vdi::broker::load_broker_config(config);
-        if (!listen.empty()) vdi::broker::parse_listen(listen, broker.http);
-        if (!certificate.empty()) broker.http.certificate = certificate;
-        if (!private_key.empty()) broker.http.private_key = private_key;
-        if (generate_certificate || broker.generate_certificate) {
+        if (broker.generate_certificate) {
             // valid for the names a client on this machine uses, and the address served on
             std::vector<std::string> names = {"DNS:localhost", "IP:127.0.0.1", "IP:::1"};
             char host[256] = {};

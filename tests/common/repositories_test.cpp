@@ -673,3 +673,244 @@ TEST_CASE("notifications: desktop changes wake listeners on the desktops channel
     CHECK(payload.contains("id"));
     CHECK(payload["host_id"].is_null());
 }
+
+TEST_CASE("pool manager queries: broken desktops retire, failures, counts, names, trimming", "[repo][desktops][pool-manager]")
+{
+    TestDatabase db;
+    tx(db, [](pqxx::work& t) {
+        const auto image = vdi::test::make_image(t);
+        const auto pool = vdi::test::make_pool(t, image.id);
+        const auto other_pool = vdi::test::make_pool(t, image.id, "other");
+        const auto alice = vdi::test::make_user(t, "alice");
+        DesktopRepository desktops(t);
+        const auto ready = vdi::test::make_ready_desktop(t, pool, "pool-1");
+        const auto spare = vdi::test::make_ready_desktop(t, pool, "pool-7");
+        const auto failing = desktops.create({pool.id, "pool-3", image.id, std::nullopt});
+        vdi::test::make_ready_desktop(t, other_pool, "other-40");
+        CHECK(desktops.next_name_number(pool.id) == 8);
+        CHECK(desktops.next_name_number(other_pool.id) == 41);
+        CHECK(desktops.next_name_number(999999) == 1);
+
+        ActualReport report;
+        report.generation = failing.generation;
+        report.state = DesktopActualState::failed;
+        report.error = "the VMM exited with status 1";
+        REQUIRE(desktops.report_actual(failing.id, report));
+        const auto broken = desktops.list_broken(pool.id);
+        REQUIRE(broken.size() == 1);
+        CHECK(broken[0].id == failing.id);
+        const auto failures = desktops.recent_failures(pool.id, image.id, Clock::now() - std::chrono::minutes(10));
+        CHECK(failures.count == 1);
+        CHECK(failures.an_error == "the VMM exited with status 1");
+        CHECK(desktops.recent_failures(pool.id, image.id, Clock::now() + std::chrono::minutes(1)).count == 0);
+        CHECK_FALSE(desktops.recent_failures(other_pool.id, image.id, Clock::now() - std::chrono::minutes(10)).an_error);
+
+        auto counts = desktops.running_counts(pool.id);
+        CHECK(counts.total == 3);
+        CHECK(counts.in_use == 0);
+        CHECK(desktops.claim_floating(pool.id, alice.id)->id == ready.id);
+        counts = desktops.running_counts(pool.id);
+        CHECK(counts.in_use == 1);
+
+        CHECK(desktops.retire(failing.id));
+        CHECK_FALSE(desktops.retire(999999));
+        const auto retired = desktops.find(failing.id);
+        CHECK(retired->desired_state == DesktopDesiredState::deleted);
+        CHECK(desktops.list_broken(pool.id).empty());  // deleted ones are no longer wanted
+        CHECK(desktops.running_counts(pool.id).total == 2);
+
+        // trimming takes ready spares only, and only those unchanged since the cutoff
+        CHECK(desktops.trim_spares(pool.id, Clock::now() - std::chrono::hours(1), 5) == 0);
+        CHECK(desktops.trim_spares(pool.id, Clock::now() + std::chrono::minutes(1), 5) == 1);
+        CHECK(desktops.find(spare.id)->desired_state == DesktopDesiredState::deleted);
+        CHECK(desktops.find(ready.id)->desired_state == DesktopDesiredState::running);  // assigned to alice
+        CHECK(desktops.find(ready.id)->assigned_user_id == alice.id);
+    });
+}
+
+TEST_CASE("pool manager queries: a job flags desktops, warns their sessions and unflags them", "[repo][jobs][pool-manager]")
+{
+    TestDatabase db;
+    tx(db, [](pqxx::work& t) {
+        const auto image = vdi::test::make_image(t);
+        const auto image2 = vdi::test::make_image(t, "demo2");
+        const auto pool = vdi::test::make_pool(t, image.id);
+        const auto alice = vdi::test::make_user(t, "alice");
+        DesktopRepository desktops(t);
+        const auto d1 = vdi::test::make_ready_desktop(t, pool, "pool-1");
+        const auto d2 = vdi::test::make_ready_desktop(t, pool, "pool-2");
+        const auto pending = desktops.create({pool.id, "pool-3", image.id, std::nullopt});
+        const auto stopped = vdi::test::make_ready_desktop(t, pool, "pool-4");
+        REQUIRE(desktops.set_desired_state(stopped.id, DesktopDesiredState::stopped));
+        JobRepository jobs(t);
+        const auto job = jobs.enqueue({JobType::refresh_pool, pool.id, {}, {}, {}, {}, {}});
+        CHECK(jobs.list_running_ids().empty());
+        CHECK_FALSE(jobs.try_lock_running(job.id));  // queued, not running
+        REQUIRE(jobs.claim_due("pm-1"));
+        CHECK(jobs.list_running_ids() == std::vector<Id>{job.id});
+        CHECK(jobs.try_lock_running(job.id));
+
+        CHECK(desktops.flag_for_job(pool.id, job.id) == 3);  // the stopped one is not wanted running
+        CHECK(desktops.count_for_job(job.id) == 3);
+        CHECK(desktops.running_counts(pool.id).waiting_refresh == 3);
+        REQUIRE(desktops.claim_floating(pool.id, alice.id)->id == d1.id);
+        SessionRepository sessions(t);
+        const auto session = sessions.open({alice.id, d1.id, pool.id, d1.generation, DisplayProtocol::vnc, std::nullopt});
+        CHECK(sessions.warn_job_sessions(job.id, "refresh at 12:00") == 1);
+        CHECK(sessions.warn_job_sessions(job.id, "again") == 0);  // warned once
+        CHECK(t.exec_params1("SELECT warning FROM sessions WHERE id = $1", session.id)[0].as<std::string>() ==
+              "refresh at 12:00");
+
+        const auto flagged = desktops.list_for_job(job.id);
+        REQUIRE(flagged.size() == 3);
+        CHECK(flagged[0].desktop.id == d1.id);
+        CHECK(flagged[0].live_session_id == session.id);
+        CHECK(flagged[0].up_to_date);  // assigned, yet its clone is current and ready
+        CHECK(flagged[1].desktop.id == d2.id);
+        CHECK_FALSE(flagged[1].live_session_id);
+        CHECK(flagged[1].up_to_date);
+        CHECK(flagged[2].desktop.id == pending.id);
+        CHECK_FALSE(flagged[2].up_to_date);
+
+        CHECK(desktops.finish_refresh(d2.id, image2.id));
+        CHECK(desktops.find(d2.id)->golden_image_id == image2.id);
+        CHECK(desktops.count_for_job(job.id) == 2);
+        CHECK(desktops.unflag_job(job.id) == 2);
+        CHECK(desktops.count_for_job(job.id) == 0);
+    });
+}
+
+TEST_CASE("pool manager queries: pools lock, carry a provisioning error, switch images", "[repo][pools][pool-manager]")
+{
+    TestDatabase db;
+    const auto ids = tx(db, [](pqxx::work& t) {
+        const auto image = vdi::test::make_image(t);
+        const auto image2 = vdi::test::make_image(t, "demo2");
+        const auto a = vdi::test::make_pool(t, image.id, "a");
+        auto settings = static_cast<PoolSettings>(vdi::test::make_pool(t, image.id, "b"));
+        PoolRepository pools(t);
+        settings.refresh_cron = "0 3 * * *";
+        const auto b = *pools.find_by_name("b");
+        REQUIRE(pools.update(b.id, settings));
+        CHECK(pools.list_ids() == std::vector<Id>{a.id, b.id});
+        const auto scheduled = pools.list_refresh_scheduled();
+        REQUIRE(scheduled.size() == 1);
+        CHECK(scheduled[0].id == b.id);
+        CHECK(scheduled[0].refresh_cron == "0 3 * * *");
+        settings.enabled = false;
+        REQUIRE(pools.update(b.id, settings));
+        CHECK(pools.list_refresh_scheduled().empty());  // disabled pools are not scheduled
+
+        CHECK_FALSE(pools.provisioning_error(a.id));
+        CHECK(pools.set_provisioning_error(a.id, "provisioning stopped"));
+        CHECK(pools.provisioning_error(a.id) == "provisioning stopped");
+        CHECK_FALSE(pools.provisioning_error(999999));
+        CHECK(pools.switch_image(a.id, image2.id));
+        CHECK_FALSE(pools.provisioning_error(a.id));  // an image push clears the error
+        CHECK(pools.find(a.id)->golden_image_id == image2.id);
+        CHECK_FALSE(pools.switch_image(999999, image2.id));
+        return std::vector<Id>{a.id, b.id};
+    });
+
+    // a pool locked by one transaction is skipped by another, and free again after its commit
+    pqxx::connection other(db.dsn());
+    {
+        pqxx::work first(db.connection());
+        CHECK(PoolRepository(first).try_lock(ids[0]));
+        pqxx::work second(other);
+        CHECK_FALSE(PoolRepository(second).try_lock(ids[0]));
+        CHECK(PoolRepository(second).try_lock(ids[1]));
+        CHECK_FALSE(PoolRepository(second).try_lock(999999));
+        first.commit();
+        CHECK(PoolRepository(second).try_lock(ids[0]));
+    }
+}
+
+TEST_CASE("pool manager queries: silent hosts are lost, new desktops go where there is room", "[repo][hosts][pool-manager]")
+{
+    TestDatabase db;
+    tx(db, [](pqxx::work& t) {
+        const auto image = vdi::test::make_image(t);
+        const auto pool = vdi::test::make_pool(t, image.id);
+        HostRepository hosts(t);
+        const auto small = hosts.register_host({"small", "127.0.0.1", 1, image.memory_mib, 1, "0.1.0"});
+        const auto big = hosts.register_host({"big", "127.0.0.2", 4, 8 * image.memory_mib, 1, "0.1.0"});
+        const auto recently = Clock::now() - std::chrono::minutes(1);
+        // least used memory first: both are empty, so the order is by id
+        CHECK(hosts.place_new_desktop(recently, image.vcpus, image.memory_mib, 8) == small.id);
+        CHECK_FALSE(hosts.place_new_desktop(recently, image.vcpus, 9 * image.memory_mib, 8));  // fits nowhere
+        CHECK_FALSE(hosts.place_new_desktop(Clock::now() + std::chrono::minutes(1), image.vcpus, image.memory_mib, 8));
+
+        // a desktop being provisioned on small fills its memory and its one provisioning slot
+        DesktopRepository desktops(t);
+        desktops.create({pool.id, "pool-1", image.id, small.id});
+        CHECK(hosts.place_new_desktop(recently, image.vcpus, image.memory_mib, 8) == big.id);
+        // big's one provisioning slot taken too: nowhere, until its desktop is up to date
+        const auto on_big = desktops.create({pool.id, "pool-2", image.id, big.id});
+        CHECK_FALSE(hosts.place_new_desktop(recently, image.vcpus, image.memory_mib, 8));
+        ActualReport report;
+        report.generation = on_big.generation;
+        report.state = DesktopActualState::running;
+        REQUIRE(desktops.report_actual(on_big.id, report));
+        REQUIRE(desktops.mark_guest_ready(on_big.id, on_big.generation));
+        CHECK(hosts.place_new_desktop(recently, image.vcpus, image.memory_mib, 8) == big.id);
+        // vCPUs overcommitted: with an overcommit of 1, big's 4 CPUs take 4 desktops of 1 vCPU
+        CHECK_FALSE(hosts.place_new_desktop(recently, 4 * image.vcpus, image.memory_mib, 1));
+
+        // loss by the pool manager's clock: only online hosts silent since the cutoff
+        CHECK(hosts.mark_silent_lost(Clock::now() - std::chrono::minutes(1)).empty());
+        REQUIRE(hosts.set_state(big.id, HostState::draining));
+        const auto lost = hosts.mark_silent_lost(Clock::now() + std::chrono::minutes(1));
+        REQUIRE(lost.size() == 1);
+        CHECK(lost[0].id == small.id);
+        CHECK(lost[0].name == "small");
+        CHECK(hosts.find(small.id)->state == HostState::lost);
+        CHECK(hosts.find(big.id)->state == HostState::draining);
+    });
+}
+
+TEST_CASE("pool manager queries: sessions past their pool's limits", "[repo][sessions][pool-manager]")
+{
+    TestDatabase db;
+    tx(db, [](pqxx::work& t) {
+        const auto image = vdi::test::make_image(t);
+        auto pool = vdi::test::make_pool(t, image.id);
+        PoolSettings settings = pool;
+        settings.idle_timeout_s = 600;
+        settings.disconnected_timeout_s = 60;
+        settings.max_session_s = 3600;
+        settings.refresh_policy = RefreshPolicy::never;
+        REQUIRE(PoolRepository(t).update(pool.id, settings));
+        const auto alice = vdi::test::make_user(t, "alice");
+        const auto bob = vdi::test::make_user(t, "bob");
+        const auto d1 = vdi::test::make_ready_desktop(t, pool, "d1");
+        const auto d2 = vdi::test::make_ready_desktop(t, pool, "d2");
+        SessionRepository sessions(t);
+        const auto active = sessions.open({alice.id, d1.id, pool.id, d1.generation, DisplayProtocol::vnc, std::nullopt});
+        const auto away = sessions.open({bob.id, d2.id, pool.id, d2.generation, DisplayProtocol::vnc, std::nullopt});
+        REQUIRE(sessions.mark_disconnected(away.id));
+        const auto now = Clock::now();
+        CHECK(sessions.list_expired(now).empty());
+
+        auto expired = sessions.list_expired(now + std::chrono::seconds(120));
+        REQUIRE(expired.size() == 1);
+        CHECK(expired[0].session.id == away.id);
+        CHECK(expired[0].session.user_id == bob.id);
+        CHECK(expired[0].session.desktop_id == d2.id);
+        CHECK(expired[0].session.pool_id == pool.id);
+        CHECK(expired[0].reason == "disconnected too long");
+        CHECK(expired[0].refresh_policy == RefreshPolicy::never);
+
+        expired = sessions.list_expired(now + std::chrono::seconds(900));
+        REQUIRE(expired.size() == 2);
+        CHECK(expired[0].session.id == active.id);
+        CHECK(expired[0].reason == "idle too long");
+        expired = sessions.list_expired(now + std::chrono::hours(2));
+        REQUIRE(expired.size() == 2);
+        CHECK(expired[0].reason == "maximum session length reached");
+        CHECK(expired[1].reason == "maximum session length reached");
+
+        REQUIRE(sessions.end(away.id, "logoff"));
+        CHECK(sessions.list_expired(now + std::chrono::hours(2)).size() == 1);  // ended ones are done
+    });
+}

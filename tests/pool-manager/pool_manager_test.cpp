@@ -12,6 +12,7 @@
 #include "vdi/common/db/session_repository.h"
 #include "vdi/pool/pool_manager.h"
 #include "vdi/test/fixtures.h"
+#include "vdi/test/test_clock.h"
 #include "vdi/test/test_database.h"
 
 using namespace std::chrono_literals;
@@ -19,19 +20,9 @@ using namespace vdi::db;
 using vdi::pool::PoolManager;
 using vdi::pool::PoolManagerConfig;
 using vdi::pool::TimePoint;
+using vdi::test::TestClock;
 
 namespace {
-
-// Real time shifted by an offset the test moves (set() jumps, advance() skips ahead).
-class TestClock : public vdi::pool::Clock {
-public:
-    TimePoint now() const override { return std::chrono::system_clock::now() + offset_.load(); }
-    void set(TimePoint t) { offset_ = t - std::chrono::system_clock::now(); }
-    void advance(std::chrono::seconds s) { offset_ = offset_.load() + s; }
-
-private:
-    std::atomic<std::chrono::system_clock::duration> offset_{std::chrono::system_clock::duration::zero()};
-};
 
 PoolManagerConfig config_for(const vdi::test::TestDatabase& db, const std::string& name = "pm-test")
 {

@@ -27,7 +27,7 @@ std::unique_ptr<pqxx::connection> connect(const std::string& dsn, std::string_vi
         auto connection = std::make_unique<pqxx::connection>(full_dsn);
         pqxx::nontransaction setup(*connection);
         setup.exec("SET TIME ZONE 'UTC'");
-        setup.exec("SET application_name = " + setup.quote(std::string(application_name)));
+        setup.exec_params("SELECT set_config('application_name', $1, false)", std::string(application_name));
         setup.commit();
         return connection;
     } catch (const std::exception& e) {

@@ -9,11 +9,17 @@ constexpr const char* desktop_columns =
     "d.actual_generation, d.ready_generation, d.vnc_port, d.rdp_port, d.vmm_pid, d.owner_user_id, "
     "d.assigned_user_id, d.assigned_at, d.error, d.created_at, d.state_changed_at";
 
+#define VDI_UP_TO_DATE_PREDICATE \
+    "d.actual_state = 'running' AND d.actual_generation = d.generation AND d.ready_generation = d.generation"
+
 // Must stay the predicate of the partial index desktops_ready_idx and of the claim in
 // desktop_claim() (sql/0004_broker_connect.sql), which relies on that index.
 constexpr const char* ready_predicate =
-    "d.desired_state = 'running' AND d.actual_state = 'running' AND d.actual_generation = d.generation "
-    "AND d.ready_generation = d.generation AND d.assigned_user_id IS NULL AND d.owner_user_id IS NULL";
+    "d.desired_state = 'running' AND " VDI_UP_TO_DATE_PREDICATE
+    " AND d.assigned_user_id IS NULL AND d.owner_user_id IS NULL";
+
+constexpr const char* up_to_date_predicate = VDI_UP_TO_DATE_PREDICATE;
+#undef VDI_UP_TO_DATE_PREDICATE
 
 Desktop desktop_from_row(const pqxx::row& row)
 {
@@ -178,6 +184,104 @@ std::vector<Desktop> DesktopRepository::mark_lost_on_host(Id host_id, const std:
                                         desktop_columns,
                                     host_id, reason),
                     desktop_from_row);
+}
+
+const char* up_to_date_desktop_sql()
+{
+    return up_to_date_predicate;
+}
+
+std::vector<Desktop> DesktopRepository::list_broken(Id pool_id)
+{
+    return map_rows(tx_.exec_params(select_desktops("d.pool_id = $1 AND d.desired_state <> 'deleted' "
+                                                    "AND d.actual_state IN ('failed', 'lost') ORDER BY d.id"),
+                                    pool_id),
+                    desktop_from_row);
+}
+
+bool DesktopRepository::retire(Id id)
+{
+    return tx_.exec_params("UPDATE desktops SET desired_state = 'deleted', assigned_user_id = NULL, "
+                           "assigned_at = NULL, refresh_job_id = NULL, updated_at = now() WHERE id = $1",
+                           id)
+               .affected_rows() == 1;
+}
+
+RecentFailures DesktopRepository::recent_failures(Id pool_id, Id golden_image_id, Timestamp since)
+{
+    const auto row = tx_.exec_params1("SELECT count(*) AS failures, max(error) AS an_error FROM desktops "
+                                      "WHERE pool_id = $1 AND golden_image_id = $2 AND actual_state = 'failed' "
+                                      "AND state_changed_at > $3::timestamptz",
+                                      pool_id, golden_image_id, to_sql(since));
+    return RecentFailures{get<int>(row, "failures"), get_optional<std::string>(row, "an_error")};
+}
+
+RunningDesktopCounts DesktopRepository::running_counts(Id pool_id)
+{
+    const auto row = tx_.exec_params1(
+        "SELECT count(*) AS total, count(*) FILTER (WHERE assigned_user_id IS NOT NULL OR owner_user_id IS NOT NULL) "
+        "AS in_use, count(*) FILTER (WHERE refresh_job_id IS NOT NULL AND assigned_user_id IS NULL "
+        "AND owner_user_id IS NULL) AS waiting_refresh FROM desktops WHERE pool_id = $1 AND desired_state = 'running'",
+        pool_id);
+    return RunningDesktopCounts{get<int>(row, "total"), get<int>(row, "in_use"), get<int>(row, "waiting_refresh")};
+}
+
+int DesktopRepository::next_name_number(Id pool_id)
+{
+    return tx_.exec_params1("SELECT coalesce(max(substring(name from '-(\\d+)$')::int), 0) + 1 FROM desktops "
+                            "WHERE pool_id = $1",
+                            pool_id)[0]
+        .as<int>();
+}
+
+int DesktopRepository::trim_spares(Id pool_id, Timestamp unchanged_before, int count)
+{
+    return static_cast<int>(
+        tx_.exec_params(std::string("UPDATE desktops SET desired_state = 'deleted', updated_at = now() WHERE id IN ("
+                                    "SELECT d.id FROM desktops d WHERE d.pool_id = $1 AND d.refresh_job_id IS NULL AND ") +
+                            ready_predicate +
+                            " AND d.state_changed_at < $2::timestamptz ORDER BY d.id DESC LIMIT $3)",
+                        pool_id, to_sql(unchanged_before), count)
+            .affected_rows());
+}
+
+int DesktopRepository::flag_for_job(Id pool_id, Id job_id)
+{
+    return static_cast<int>(tx_.exec_params("UPDATE desktops SET refresh_job_id = $2 WHERE pool_id = $1 "
+                                            "AND desired_state = 'running'",
+                                            pool_id, job_id)
+                                .affected_rows());
+}
+
+int DesktopRepository::unflag_job(Id job_id)
+{
+    return static_cast<int>(
+        tx_.exec_params("UPDATE desktops SET refresh_job_id = NULL WHERE refresh_job_id = $1", job_id).affected_rows());
+}
+
+bool DesktopRepository::finish_refresh(Id id, Id golden_image_id)
+{
+    return tx_.exec_params("UPDATE desktops SET refresh_job_id = NULL, golden_image_id = $2 WHERE id = $1", id,
+                           golden_image_id)
+               .affected_rows() == 1;
+}
+
+std::vector<JobDesktop> DesktopRepository::list_for_job(Id job_id)
+{
+    return map_rows(tx_.exec_params(std::string("SELECT ") + desktop_columns +
+                                        ", (SELECT s.id FROM sessions s WHERE s.desktop_id = d.id AND s.state <> 'ended') "
+                                        "AS live_session_id, (" + up_to_date_predicate + ") AS up_to_date "
+                                        "FROM desktops d WHERE d.refresh_job_id = $1 ORDER BY d.id",
+                                    job_id),
+                    [](const pqxx::row& row) {
+                        return JobDesktop{desktop_from_row(row), get_optional<Id>(row, "live_session_id"),
+                                          get<bool>(row, "up_to_date")};
+                    });
+}
+
+int DesktopRepository::count_for_job(Id job_id)
+{
+    return tx_.exec_params1("SELECT count(*) FROM desktops WHERE refresh_job_id = $1", job_id)[0].as<int>();
 }
 
 }  // namespace vdi::db

@@ -1,6 +1,8 @@
 // SQL for hypervisor hosts.
 #include "vdi/common/db/host_repository.h"
 
+#include "vdi/common/db/desktop_repository.h"
+
 namespace vdi::db {
 namespace {
 
@@ -77,6 +79,34 @@ std::vector<Host> HostRepository::mark_stale_lost(std::chrono::milliseconds max_
                                                 "RETURNING ") + host_columns,
                                     static_cast<std::int64_t>(max_age.count())),
                     host_from_row);
+}
+
+std::vector<Host> HostRepository::mark_silent_lost(Timestamp heartbeat_before)
+{
+    return map_rows(tx_.exec_params(std::string("UPDATE hosts SET state = 'lost' WHERE state = 'online' "
+                                                "AND last_heartbeat_at < $1::timestamptz RETURNING ") + host_columns,
+                                    to_sql(heartbeat_before)),
+                    host_from_row);
+}
+
+std::optional<Id> HostRepository::place_new_desktop(Timestamp heartbeat_after, int vcpus, int memory_mib,
+                                                    int vcpu_overcommit)
+{
+    const auto host = tx_.exec_params(
+        std::string("SELECT h.id FROM hosts h LEFT JOIN LATERAL ("
+                    " SELECT coalesce(sum(i.vcpus), 0) AS vcpus, coalesce(sum(i.memory_mib), 0) AS memory, "
+                    " count(*) FILTER (WHERE NOT (") + up_to_date_desktop_sql() + ")) AS in_flight "
+        " FROM desktops d JOIN golden_images i ON i.id = d.golden_image_id "
+        " WHERE d.host_id = h.id AND d.desired_state = 'running') u ON true "
+        "WHERE h.state = 'online' AND h.last_heartbeat_at > $1::timestamptz "
+        "AND u.vcpus + $2 <= h.vcpus_total * $3 AND u.memory + $4 <= h.memory_mib_total "
+        "AND u.in_flight < h.max_concurrent_ops "
+        "ORDER BY u.memory::float8 / h.memory_mib_total, u.in_flight, h.id LIMIT 1",
+        to_sql(heartbeat_after), vcpus, vcpu_overcommit, memory_mib);
+    if (host.empty()) {
+        return std::nullopt;
+    }
+    return host[0][0].as<Id>();
 }
 
 }  // namespace vdi::db

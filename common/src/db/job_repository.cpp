@@ -143,4 +143,15 @@ int JobRepository::requeue_claimed_by(const std::string& worker)
                                 .affected_rows());
 }
 
+std::vector<Id> JobRepository::list_running_ids()
+{
+    return map_rows(tx_.exec("SELECT id FROM jobs WHERE state = 'running' ORDER BY id"),
+                    [](const pqxx::row& row) { return get<Id>(row, "id"); });
+}
+
+bool JobRepository::try_lock_running(Id id)
+{
+    return !tx_.exec_params("SELECT id FROM jobs WHERE id = $1 AND state = 'running' FOR UPDATE SKIP LOCKED", id).empty();
+}
+
 }  // namespace vdi::db

@@ -160,4 +160,43 @@ bool PoolRepository::is_entitled(Id pool_id, Id user_id)
         .as<bool>();
 }
 
+std::vector<Id> PoolRepository::list_ids()
+{
+    return map_rows(tx_.exec("SELECT id FROM pools ORDER BY id"), [](const pqxx::row& row) { return get<Id>(row, "id"); });
+}
+
+std::vector<Pool> PoolRepository::list_refresh_scheduled()
+{
+    return map_rows(tx_.exec(std::string("SELECT ") + pool_columns +
+                             " FROM pools p WHERE p.enabled AND p.refresh_cron IS NOT NULL ORDER BY p.id"),
+                    pool_from_row);
+}
+
+bool PoolRepository::try_lock(Id id)
+{
+    return !tx_.exec_params("SELECT id FROM pools WHERE id = $1 FOR UPDATE SKIP LOCKED", id).empty();
+}
+
+std::optional<std::string> PoolRepository::provisioning_error(Id id)
+{
+    const auto result = tx_.exec_params("SELECT error FROM pools WHERE id = $1", id);
+    if (result.empty()) {
+        return std::nullopt;
+    }
+    return get_optional<std::string>(result[0], "error");
+}
+
+bool PoolRepository::set_provisioning_error(Id id, const std::string& error)
+{
+    return tx_.exec_params("UPDATE pools SET error = $2, error_at = now() WHERE id = $1", id, error).affected_rows() == 1;
+}
+
+bool PoolRepository::switch_image(Id id, Id golden_image_id)
+{
+    return tx_.exec_params("UPDATE pools SET golden_image_id = $2, error = NULL, error_at = NULL, updated_at = now() "
+                           "WHERE id = $1",
+                           id, golden_image_id)
+               .affected_rows() == 1;
+}
+
 }  // namespace vdi::db

@@ -127,4 +127,39 @@ ConnectResult SessionRepository::connect(const ConnectRequest& r)
     return out;
 }
 
+std::vector<ExpiredSession> SessionRepository::list_expired(Timestamp now)
+{
+    return map_rows(
+        tx_.exec_params(
+            std::string("WITH due AS (SELECT s.id, "
+                        "CASE WHEN p.max_session_s IS NOT NULL AND s.started_at < $1::timestamptz - p.max_session_s * interval '1 second' "
+                        "       THEN 'maximum session length reached' "
+                        "     WHEN s.state = 'disconnected' AND p.disconnected_timeout_s IS NOT NULL "
+                        "       AND s.disconnected_at < $1::timestamptz - p.disconnected_timeout_s * interval '1 second' "
+                        "       THEN 'disconnected too long' "
+                        "     ELSE 'idle too long' END AS reason, p.refresh_policy "
+                        "FROM sessions s JOIN pools p ON p.id = s.pool_id WHERE s.state <> 'ended' AND ("
+                        " (p.max_session_s IS NOT NULL AND s.started_at < $1::timestamptz - p.max_session_s * interval '1 second') OR"
+                        " (s.state = 'disconnected' AND p.disconnected_timeout_s IS NOT NULL"
+                        "   AND s.disconnected_at < $1::timestamptz - p.disconnected_timeout_s * interval '1 second') OR"
+                        " (s.state = 'active' AND p.idle_timeout_s IS NOT NULL"
+                        "   AND s.last_activity_at < $1::timestamptz - p.idle_timeout_s * interval '1 second'))"
+                        " FOR UPDATE OF s SKIP LOCKED) "
+                        "SELECT ") + session_columns + ", due.reason, due.refresh_policy "
+                "FROM due JOIN sessions USING (id) ORDER BY id",
+            to_sql(now)),
+        [](const pqxx::row& row) {
+            return ExpiredSession{session_from_row(row), get<std::string>(row, "reason"),
+                                  enum_from_string<RefreshPolicy>(get<std::string>(row, "refresh_policy"))};
+        });
+}
+
+int SessionRepository::warn_job_sessions(Id job_id, const std::string& warning)
+{
+    return static_cast<int>(tx_.exec_params("UPDATE sessions s SET warning = $2 FROM desktops d WHERE d.id = s.desktop_id "
+                                            "AND d.refresh_job_id = $1 AND s.state <> 'ended' AND s.warning IS NULL",
+                                            job_id, warning)
+                                .affected_rows());
+}
+
 }  // namespace vdi::db

@@ -1,4 +1,5 @@
-// The [broker] section of the broker's configuration file (all keys optional):
+// The [broker] section of the broker's configuration file (all keys optional; each default is
+// stated once, by BrokerConfig's constructor and the structs it holds):
 //
 //   [broker]
 //   listen = "127.0.0.1:8443"            # ADDRESS:PORT (port 0: any free port)
@@ -21,6 +22,9 @@
 // Unknown keys are errors (ConfigError naming them), so a typo never passes silently.
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "vdi/broker/api.h"
 #include "vdi/broker/http_server.h"
 #include "vdi/common/config.h"
@@ -28,13 +32,31 @@
 namespace vdi::broker {
 
 struct BrokerConfig {
+    // The service's defaults where they differ from the library structs': listen on
+    // 127.0.0.1:8443, the demo's certificate files, threads and db_connections from the cores.
+    BrokerConfig();
+
     HttpServerConfig http;
     ApiSettings api;
     int db_connections = 4;
     bool generate_certificate = false;
 };
 
-BrokerConfig load_broker_config(const Config& config);
+// The command line's say over the file.
+struct BrokerOverrides {
+    std::optional<std::string> listen;       // --listen ADDRESS:PORT
+    std::optional<std::string> certificate;  // --certificate
+    std::optional<std::string> private_key;  // --private-key
+    bool generate_certificate = false;       // --generate-certificate (only turns it on)
+};
+
+// The file's [broker] section over the defaults, the overrides over both. ConfigError naming
+// the key for an unknown key or a bad value.
+BrokerConfig load_broker_config(const Config& config, const BrokerOverrides& overrides = {});
+
+// The effective configuration as `--check` prints it: [database] (the DSN's password masked),
+// [log] and every [broker] key. No secret is printed, only the paths of the key files.
+std::string describe_broker_config(const Config& config, const BrokerConfig& broker);
 
 // "ADDRESS:PORT" into the server config. ConfigError when malformed.
 void parse_listen(const std::string& listen, HttpServerConfig& http);

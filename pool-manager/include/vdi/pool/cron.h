@@ -54,16 +54,4 @@ private:
     bool day_matches(int year, int month, int day) const;
 };
 
-// A clock the scheduler reads, so tests can run it on simulated time.
-class Clock {
-public:
-    virtual ~Clock() = default;
-    virtual TimePoint now() const = 0;
-};
-
-class SystemClock : public Clock {
-public:
-    TimePoint now() const override { return std::chrono::system_clock::now(); }
-};
-
 }  // namespace vdi::pool

@@ -26,22 +26,11 @@
 
 #include <pqxx/pqxx>
 
+#include "vdi/common/clock.h"
 #include "vdi/pool/cron.h"
+#include "vdi/pool/pool_manager_config.h"
 
 namespace vdi::pool {
-
-struct PoolManagerConfig {
-    std::string dsn;
-    std::string name = "pool-manager";  // this instance, in job claims and the audit log
-    std::chrono::milliseconds interval{1000};         // a pass at least this often (NOTIFY wakes sooner)
-    std::chrono::seconds heartbeat_timeout{15};       // a host silent this long is lost
-    std::chrono::seconds trim_grace{300};             // spare desktops above the target live this long
-    int failures_before_stop = 3;                     // failed desktops of one image (recently) before provisioning stops
-    std::chrono::seconds failure_window{600};
-    std::string time_zone = "UTC";                    // cron schedules are read in this zone
-    std::chrono::seconds refresh_deadline{3600};      // scheduled refresh: in-use desktops forced after this
-    int vcpu_overcommit = 8;                          // desktop vCPUs per host CPU (idle desktops)
-};
 
 struct PassReport {
     int hosts_lost = 0;

@@ -70,6 +70,30 @@ struct PoolDesktopCounts {
 // (counts, metrics) that must agree with it.
 const char* ready_desktop_sql();
 
+// The part of "ready" that is about the clone, not about who holds it: the desktop runs its
+// current generation and its guest said ready for it. SQL over a desktops row aliased `d`.
+const char* up_to_date_desktop_sql();
+
+// Failed desktops of one image in a pool (pool manager: an image that keeps failing).
+struct RecentFailures {
+    int count = 0;
+    std::optional<std::string> an_error;  // the greatest of their errors (max(error))
+};
+
+// The pool's desktops that are wanted running (pool manager: how many spares to add or trim).
+struct RunningDesktopCounts {
+    int total = 0;
+    int in_use = 0;           // assigned (floating) or owned (dedicated)
+    int waiting_refresh = 0;  // unused, flagged by a running job
+};
+
+// A desktop flagged by a job, as the job sees it.
+struct JobDesktop {
+    Desktop desktop;
+    std::optional<Id> live_session_id;  // its session that has not ended
+    bool up_to_date = false;            // up_to_date_desktop_sql()
+};
+
 class DesktopRepository {
 public:
     explicit DesktopRepository(pqxx::transaction_base& tx) : tx_(tx) {}
@@ -102,6 +126,29 @@ public:
     std::optional<std::int64_t> bump_generation(Id id, std::int64_t expected_generation);
     // Every desktop on a lost host is marked lost; returns them.
     std::vector<Desktop> mark_lost_on_host(Id host_id, const std::string& reason);
+
+    // The pool manager's reconciliation.
+    // Desktops of the pool that failed or were lost and are still wanted (not deleted), by id.
+    std::vector<Desktop> list_broken(Id pool_id);
+    // The desktop is to be deleted: unassigned and out of any job. False if it does not exist.
+    bool retire(Id id);
+    // Failed desktops of the pool's `golden_image_id` whose state changed after `since`.
+    RecentFailures recent_failures(Id pool_id, Id golden_image_id, Timestamp since);
+    RunningDesktopCounts running_counts(Id pool_id);
+    // One more than the greatest number N of the pool's desktops named "<anything>-N" (1 if none).
+    int next_name_number(Id pool_id);
+    // Marks up to `count` of the pool's ready spares (newest first) to be deleted: those outside
+    // any job whose state has not changed since `unchanged_before`. Returns how many.
+    int trim_spares(Id pool_id, Timestamp unchanged_before, int count);
+    // Flags every desktop of the pool that is wanted running for the job; returns how many.
+    int flag_for_job(Id pool_id, Id job_id);
+    // Unflags the job's desktops (cancelled or failed job); returns how many.
+    int unflag_job(Id job_id);
+    // A refreshed desktop leaves its job and runs `golden_image_id` from now on.
+    bool finish_refresh(Id id, Id golden_image_id);
+    // The job's desktops, by id.
+    std::vector<JobDesktop> list_for_job(Id job_id);
+    int count_for_job(Id job_id);
 
 private:
     pqxx::transaction_base& tx_;

@@ -51,6 +51,15 @@ public:
     // returning them. Uses the database clock, so hosts and pool managers need no clock agreement.
     std::vector<Host> mark_stale_lost(std::chrono::milliseconds max_age);
 
+    // The pool manager's loss detection, on its clock: every online host whose last heartbeat is
+    // older than `heartbeat_before` is marked lost; returns them.
+    std::vector<Host> mark_silent_lost(Timestamp heartbeat_before);
+    // Where a new desktop of `vcpus` and `memory_mib` goes: the online host that beat after
+    // `heartbeat_after`, has room for it (vCPUs overcommitted `vcpu_overcommit` times, memory
+    // not) and a free provisioning slot (fewer than max_concurrent_ops of its desktops are not
+    // up to date yet), least used memory first. nullopt when no host qualifies.
+    std::optional<Id> place_new_desktop(Timestamp heartbeat_after, int vcpus, int memory_mib, int vcpu_overcommit);
+
 private:
     pqxx::transaction_base& tx_;
 };

@@ -65,6 +65,13 @@ public:
     // Running jobs whose worker vanished go back to the queue (the worker's name is matched).
     int requeue_claimed_by(const std::string& worker);
 
+    // The pool manager's job runner.
+    // Every running job's id, ascending.
+    std::vector<Id> list_running_ids();
+    // Locks a running job's row for this transaction (FOR UPDATE SKIP LOCKED): false if another
+    // transaction holds it or the job is not running.
+    bool try_lock_running(Id id);
+
 private:
     pqxx::transaction_base& tx_;
 };

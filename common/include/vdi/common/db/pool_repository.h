@@ -63,6 +63,20 @@ public:
     // The enabled pool `name` if the user is entitled to it (one query for the broker's connect).
     std::optional<Pool> find_entitled(const std::string& name, Id user_id);
 
+    // The pool manager's reconciliation.
+    // Every pool's id, ascending.
+    std::vector<Id> list_ids();
+    // Enabled pools with a refresh_cron, by id.
+    std::vector<Pool> list_refresh_scheduled();
+    // Locks the pool's row for this transaction (FOR UPDATE SKIP LOCKED): false if another
+    // transaction holds it (or the pool does not exist), so one pool manager works on a pool.
+    bool try_lock(Id id);
+    // The pool's provisioning error (set when an image keeps failing), nullopt when there is none.
+    std::optional<std::string> provisioning_error(Id id);
+    bool set_provisioning_error(Id id, const std::string& error);
+    // An image push: the pool moves to `golden_image_id` and its provisioning error is cleared.
+    bool switch_image(Id id, Id golden_image_id);
+
 private:
     pqxx::transaction_base& tx_;
 };

@@ -65,6 +65,13 @@ struct ConnectResult {
     Timestamp ticket_expires_at;
 };
 
+// A live session that a limit of its pool ends (pool manager: session policies).
+struct ExpiredSession {
+    Session session;
+    std::string reason;  // "maximum session length reached", "disconnected too long", "idle too long"
+    RefreshPolicy refresh_policy = RefreshPolicy::on_logoff;  // the pool's
+};
+
 class SessionRepository {
 public:
     explicit SessionRepository(pqxx::transaction_base& tx) : tx_(tx) {}
@@ -87,6 +94,14 @@ public:
     // 'vdi_tickets_<host>', at commit) and audits. One statement (broker_connect() in
     // sql/0004): run it in autocommit, where it is its own transaction. Refusals change nothing.
     ConnectResult connect(const ConnectRequest& request);
+
+    // The pool manager's session policies.
+    // Live sessions past a limit of their pool at `now` (maximum length, disconnected or idle
+    // timeout), locked for this transaction; sessions another transaction holds are skipped.
+    std::vector<ExpiredSession> list_expired(Timestamp now);
+    // Shows `warning` to every live session (not warned yet) on a desktop the job flagged;
+    // returns how many.
+    int warn_job_sessions(Id job_id, const std::string& warning);
 
 private:
     pqxx::transaction_base& tx_;
