@@ -180,4 +180,16 @@ std::vector<Desktop> DesktopRepository::mark_lost_on_host(Id host_id, const std:
                     desktop_from_row);
 }
 
+std::vector<PoolDesktopGauges> DesktopRepository::gauges_by_pool()
+{
+    return map_rows(
+        tx_.exec(std::string("SELECT p.name, count(d.id) FILTER (WHERE ") + ready_predicate + ") AS ready, "
+                 "count(d.id) FILTER (WHERE d.assigned_user_id IS NOT NULL) AS in_use "
+                 "FROM pools p LEFT JOIN desktops d ON d.pool_id = p.id AND d.desired_state <> 'deleted' "
+                 "GROUP BY p.name ORDER BY p.name"),
+        [](const pqxx::row& row) {
+            return PoolDesktopGauges{get<std::string>(row, "name"), get<long>(row, "ready"), get<long>(row, "in_use")};
+        });
+}
+
 }  // namespace vdi::db

@@ -160,4 +160,11 @@ bool PoolRepository::is_entitled(Id pool_id, Id user_id)
         .as<bool>();
 }
 
+bool PoolRepository::remove(Id id)
+{
+    tx_.exec_params("DELETE FROM entitlements WHERE pool_id = $1", id);
+    tx_.exec_params("DELETE FROM desktops WHERE pool_id = $1", id);
+    return tx_.exec_params("DELETE FROM pools WHERE id = $1", id).affected_rows() == 1;
+}
+
 }  // namespace vdi::db
