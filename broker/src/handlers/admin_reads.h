@@ -66,9 +66,6 @@ inline const std::string job_select =
     "SELECT j.id, j.type, j.pool_id, j.target_image_id, j.state, j.run_at, j.scheduled_for, j.force_after, "
     "j.progress_done, j.progress_total, j.cancel_requested, j.error, j.created_by, j.claimed_by, j.created_at, "
     "j.started_at, j.finished_at FROM jobs j";
-inline const std::string audit_select =
-    "SELECT a.id, a.at, a.actor_user_id, a.actor, a.action, a.target_type, a.target_id, a.success, "
-    "a.source_address, a.details FROM audit_log a";
 
 inline nlohmann::json one(pqxx::transaction_base& tx, const std::string& select, const char* alias, long long id,
                    const std::string& what)
