@@ -1,4 +1,4 @@
-// The API's frame: parsing, authentication, errors, metrics, and the operational endpoints.
+// The API's frame: parsing, authentication, the call of a route's handler, errors and metrics.
 #include "vdi/broker/api.h"
 
 #include <boost/beast/http/field.hpp>
@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "vdi/common/api/json.h"
 #include "vdi/common/db/database.h"
-#include "vdi/common/db/desktop_repository.h"
 #include "vdi/common/error.h"
 
 namespace vdi::broker {
@@ -32,10 +32,7 @@ std::string make_display_ticket(const std::string& protocol)
 
 std::string iso8601(std::chrono::system_clock::time_point t)
 {
-    // the database layer's form ("2026-11-22 06:14:26.123456+00"), written as ISO 8601
-    std::string text = db::to_sql(t);
-    text[10] = 'T';
-    return text + ":00";
+    return api::to_iso8601(t);
 }
 
 Api::Api(ApiSettings settings, ConnectionPool& pool, TicketDelivery& tickets, Metrics& metrics)
@@ -97,20 +94,15 @@ void Api::handle(const HttpRequest& request, const RequestContext& context, Http
                 throw ApiError(403, "forbidden", "this endpoint is for administrators");
             }
         }
-        if (route == "/api/v1/desktops/{pool}/connect") {
-            // answered once the host agent has the ticket: no thread waits for that
-            connect(parsed, *caller, [answer, route](HttpResponse r) { answer(route, std::move(r)); });
+        // the connect handler answers once the host agent has the ticket: no thread waits for that
+        const Caller none;
+        const Call call{parsed, caller ? *caller : none, context,
+                        [answer, route](HttpResponse r) { answer(route, std::move(r)); }};
+        Reply reply = invoke(parsed.route->endpoint, call);
+        if (reply.deferred) {
             return;
         }
-        if (route == "/metrics") {
-            response = HttpResponse{http::status::ok, 11};
-            response.set(http::field::content_type, "text/plain; version=0.0.4");
-            response.body() = metrics_text();
-        } else {
-            unsigned status = 200;
-            const nlohmann::json body = dispatch(parsed, caller, context, status);
-            response = json_response(status, body);
-        }
+        response = reply.response ? std::move(*reply.response) : json_response(reply.status, reply.body);
     } catch (const ApiError& e) {
         response = error_response(e.status(), e.code(), e.what(), e.retry_after_s());
     } catch (const ConflictError& e) {
@@ -157,73 +149,56 @@ Api::Caller Api::authenticate(const ParsedRequest& request, const RequestContext
     return caller;
 }
 
-nlohmann::json Api::dispatch(const ParsedRequest& request, const std::optional<Caller>& caller,
-                             const RequestContext& context, unsigned& status)
+Api::Reply Api::invoke(Endpoint endpoint, const Call& call)
 {
-    const std::string& route = request.route->path;
-    if (route == "/healthz") {
-        return {{"status", "ok"}};
+    // (no default: the compiler insists on a handler for every endpoint of the route table)
+    switch (endpoint) {
+    case Endpoint::healthz: return healthz(call);
+    case Endpoint::readyz: return readyz(call);
+    case Endpoint::metrics: return metrics(call);
+    case Endpoint::login: return login(call);
+    case Endpoint::logout: return logout(call);
+    case Endpoint::me: return me(call);
+    case Endpoint::desktops: return desktops(call);
+    case Endpoint::connect: return connect(call);
+    case Endpoint::disconnect: return disconnect(call);
+    case Endpoint::logoff: return logoff(call);
+    case Endpoint::list_users: return list_users(call);
+    case Endpoint::create_user: return create_user(call);
+    case Endpoint::show_user: return show_user(call);
+    case Endpoint::update_user: return update_user(call);
+    case Endpoint::delete_user: return delete_user(call);
+    case Endpoint::disable_user: return disable_user(call);
+    case Endpoint::list_groups: return list_groups(call);
+    case Endpoint::create_group: return create_group(call);
+    case Endpoint::show_group: return show_group(call);
+    case Endpoint::delete_group: return delete_group(call);
+    case Endpoint::add_member: return add_member(call);
+    case Endpoint::remove_member: return remove_member(call);
+    case Endpoint::list_pools: return list_pools(call);
+    case Endpoint::create_pool: return create_pool(call);
+    case Endpoint::show_pool: return show_pool(call);
+    case Endpoint::update_pool: return update_pool(call);
+    case Endpoint::delete_pool: return delete_pool(call);
+    case Endpoint::entitle: return entitle(call);
+    case Endpoint::revoke_entitlement: return revoke_entitlement(call);
+    case Endpoint::refresh_pool: return refresh_pool(call);
+    case Endpoint::push_image: return push_image(call);
+    case Endpoint::list_images: return list_images(call);
+    case Endpoint::create_image: return create_image(call);
+    case Endpoint::show_image: return show_image(call);
+    case Endpoint::update_image: return update_image(call);
+    case Endpoint::list_desktops: return list_desktops(call);
+    case Endpoint::refresh_desktop: return refresh_desktop(call);
+    case Endpoint::list_sessions: return list_sessions(call);
+    case Endpoint::force_logoff: return force_logoff(call);
+    case Endpoint::list_hosts: return list_hosts(call);
+    case Endpoint::list_jobs: return list_jobs(call);
+    case Endpoint::show_job: return show_job(call);
+    case Endpoint::cancel_job: return cancel_job(call);
+    case Endpoint::list_audit: return list_audit(call);
     }
-    if (route == "/readyz") {
-        if (!database_ready()) {
-            throw ApiError(503, "not_ready", "the database is unreachable", settings_.retry_after_s);
-        }
-        return {{"status", "ready"}};
-    }
-    if (route == "/api/v1/login") return login(request, context);
-    if (route == "/api/v1/logout") return logout(*caller);
-    if (route == "/api/v1/me") return me(*caller);
-    if (route == "/api/v1/desktops") return desktops(*caller);
-    if (route == "/api/v1/sessions/{id}/disconnect") return disconnect(id_param(request, 0), *caller);
-    if (route == "/api/v1/sessions/{id}/logoff") return logoff(id_param(request, 0), *caller, false);
-    return admin(request, *caller, status);
-}
-
-bool Api::database_ready()
-{
-    try {
-        auto lease = pool_.acquire();
-        pqxx::nontransaction tx(*lease);
-        tx.exec("SELECT 1");
-        return true;
-    } catch (const std::exception&) {
-        return false;
-    }
-}
-
-std::string Api::metrics_text()
-{
-    std::string extra;
-    try {
-        auto lease = pool_.acquire();
-        pqxx::nontransaction tx(*lease);
-        const auto rows = tx.exec(
-            std::string("SELECT p.name, count(d.id) FILTER (WHERE ") + db::ready_desktop_sql() + ") AS ready, "
-            "count(d.id) FILTER (WHERE d.assigned_user_id IS NOT NULL) AS in_use "
-            "FROM pools p LEFT JOIN desktops d ON d.pool_id = p.id AND d.desired_state <> 'deleted' "
-            "GROUP BY p.name ORDER BY p.name");
-        extra += "# HELP vdi_pool_ready_desktops Desktops ready to hand out, per pool.\n"
-                 "# TYPE vdi_pool_ready_desktops gauge\n";
-        for (const auto& row : rows) {
-            extra += fmt::format("vdi_pool_ready_desktops{{pool=\"{}\"}} {}\n", row[0].as<std::string>(),
-                                 row[1].as<long>());
-        }
-        extra += "# HELP vdi_pool_in_use_desktops Desktops assigned to users, per pool.\n"
-                 "# TYPE vdi_pool_in_use_desktops gauge\n";
-        for (const auto& row : rows) {
-            extra += fmt::format("vdi_pool_in_use_desktops{{pool=\"{}\"}} {}\n", row[0].as<std::string>(),
-                                 row[2].as<long>());
-        }
-        extra += "# HELP vdi_broker_database_up Whether the database answered this scrape.\n"
-                 "# TYPE vdi_broker_database_up gauge\nvdi_broker_database_up 1\n";
-    } catch (const std::exception&) {
-        extra += "# HELP vdi_broker_database_up Whether the database answered this scrape.\n"
-                 "# TYPE vdi_broker_database_up gauge\nvdi_broker_database_up 0\n";
-    }
-    extra += fmt::format("# HELP vdi_broker_ticket_listener_up Whether ticket acknowledgements are being received.\n"
-                         "# TYPE vdi_broker_ticket_listener_up gauge\nvdi_broker_ticket_listener_up {}\n",
-                         tickets_.listening() ? 1 : 0);
-    return metrics_.render(extra);
+    throw ApiError(404, "not_found", "no such endpoint");
 }
 
 }  // namespace vdi::broker

@@ -17,16 +17,8 @@ inline void audit(pqxx::transaction_base& tx, const Api::Caller& caller, const s
                   const std::string& target_type, const std::string& target_id,
                   nlohmann::json details = nlohmann::json::object(), bool success = true)
 {
-    db::AuditEntry entry;
-    entry.actor_user_id = caller.user.id;
-    entry.actor = caller.user.username;
-    entry.action = action;
-    entry.target_type = target_type;
-    entry.target_id = target_id;
-    entry.success = success;
-    entry.source_address = caller.address;
-    entry.details = std::move(details);
-    db::AuditRepository(tx).append(entry);
+    db::AuditRepository(tx).append(db::AuditEntry::of({caller.user.id, caller.user.username, caller.address}, action,
+                                                       target_type, target_id, std::move(details), success));
 }
 
 }  // namespace vdi::broker

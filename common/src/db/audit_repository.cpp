@@ -25,6 +25,21 @@ AuditEntry audit_from_row(const pqxx::row& row)
 
 }  // namespace
 
+AuditEntry AuditEntry::of(const AuditActor& actor, std::string action, std::optional<std::string> target_type,
+                          std::optional<std::string> target_id, nlohmann::json details, bool success)
+{
+    AuditEntry entry;
+    entry.actor_user_id = actor.user_id;
+    entry.actor = actor.name;
+    entry.action = std::move(action);
+    entry.target_type = std::move(target_type);
+    entry.target_id = std::move(target_id);
+    entry.success = success;
+    entry.source_address = actor.source_address;
+    entry.details = std::move(details);
+    return entry;
+}
+
 AuditEntry AuditRepository::append(const AuditEntry& e)
 {
     return audit_from_row(tx_.exec_params1(

@@ -284,4 +284,16 @@ int DesktopRepository::count_for_job(Id job_id)
     return tx_.exec_params1("SELECT count(*) FROM desktops WHERE refresh_job_id = $1", job_id)[0].as<int>();
 }
 
+std::vector<PoolDesktopGauges> DesktopRepository::gauges_by_pool()
+{
+    return map_rows(
+        tx_.exec(std::string("SELECT p.name, count(d.id) FILTER (WHERE ") + ready_predicate + ") AS ready, "
+                 "count(d.id) FILTER (WHERE d.assigned_user_id IS NOT NULL) AS in_use "
+                 "FROM pools p LEFT JOIN desktops d ON d.pool_id = p.id AND d.desired_state <> 'deleted' "
+                 "GROUP BY p.name ORDER BY p.name"),
+        [](const pqxx::row& row) {
+            return PoolDesktopGauges{get<std::string>(row, "name"), get<long>(row, "ready"), get<long>(row, "in_use")};
+        });
+}
+
 }  // namespace vdi::db

@@ -199,4 +199,11 @@ bool PoolRepository::switch_image(Id id, Id golden_image_id)
                .affected_rows() == 1;
 }
 
+bool PoolRepository::remove(Id id)
+{
+    tx_.exec_params("DELETE FROM entitlements WHERE pool_id = $1", id);
+    tx_.exec_params("DELETE FROM desktops WHERE pool_id = $1", id);
+    return tx_.exec_params("DELETE FROM pools WHERE id = $1", id).affected_rows() == 1;
+}
+
 }  // namespace vdi::db

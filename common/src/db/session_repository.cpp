@@ -162,4 +162,14 @@ int SessionRepository::warn_job_sessions(Id job_id, const std::string& warning)
                                 .affected_rows());
 }
 
+bool SessionRepository::any_for_user(Id user_id)
+{
+    return !tx_.exec_params("SELECT 1 FROM sessions WHERE user_id = $1 LIMIT 1", user_id).empty();
+}
+
+bool SessionRepository::any_for_pool(Id pool_id)
+{
+    return !tx_.exec_params("SELECT 1 FROM sessions WHERE pool_id = $1 LIMIT 1", pool_id).empty();
+}
+
 }  // namespace vdi::db

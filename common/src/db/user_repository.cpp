@@ -137,4 +137,22 @@ std::vector<User> UserRepository::members_of(Id group_id)
                     user_from_row);
 }
 
+bool UserRepository::set_display_name(Id id, const std::string& display_name)
+{
+    return tx_.exec_params("UPDATE users SET display_name = $2 WHERE id = $1", id, display_name).affected_rows() == 1;
+}
+
+bool UserRepository::remove(Id id)
+{
+    tx_.exec_params("DELETE FROM entitlements WHERE user_id = $1", id);
+    return tx_.exec_params("DELETE FROM users WHERE id = $1", id).affected_rows() == 1;
+}
+
+bool UserRepository::remove_group(Id group_id)
+{
+    tx_.exec_params("DELETE FROM entitlements WHERE group_id = $1", group_id);
+    tx_.exec_params("DELETE FROM group_members WHERE group_id = $1", group_id);
+    return tx_.exec_params("DELETE FROM groups WHERE id = $1", group_id).affected_rows() == 1;
+}
+
 }  // namespace vdi::db

@@ -63,9 +63,29 @@ public:
         bool is_admin() const { return user.role == db::UserRole::admin; }
     };
 
+    // What a handler gets: the validated request, its caller (empty for public routes) and the
+    // connection's context.
+    struct Call {
+        const ParsedRequest& request;
+        const Caller& caller;
+        const RequestContext& context;
+        // for a handler that answers later, from another thread (connect)
+        std::function<void(HttpResponse)> answer_later;
+    };
+    // What a handler returns: a JSON body with its status, a complete response (metrics), or
+    // nothing yet (it has arranged for Call::answer_later to be called).
+    struct Reply {
+        Reply() = default;
+        Reply(unsigned status_code, nlohmann::json json_body) : status(status_code), body(std::move(json_body)) {}
+        unsigned status = 200;
+        nlohmann::json body;
+        std::optional<HttpResponse> response;
+        bool deferred = false;
+    };
+
 private:
-    nlohmann::json dispatch(const ParsedRequest& request, const std::optional<Caller>& caller,
-                            const RequestContext& context, unsigned& status);
+    // Calls the handler of the request's route (RouteSpec::endpoint).
+    Reply invoke(Endpoint endpoint, const Call& call);
     // The 401 for a token that is unknown, expired or revoked (or whose user is disabled).
     static ApiError token_refused();
     // The caller's token hash and address; 401 without a bearer token.
@@ -73,19 +93,69 @@ private:
     // bearer() and the token's user; 401 unless the token is live and the user enabled.
     Caller authenticate(const ParsedRequest& request, const RequestContext& context);
 
-    // thin clients
-    nlohmann::json login(const ParsedRequest& request, const RequestContext& context);
-    nlohmann::json logout(const Caller& caller);
-    nlohmann::json me(const Caller& caller);
-    nlohmann::json desktops(const Caller& caller);
-    // Throws for refusals it knows at once; otherwise `answer` gets the response when the host
-    // agent acknowledges the ticket (or does not, in time).
-    void connect(const ParsedRequest& request, const Caller& caller, std::function<void(HttpResponse)> answer);
-    nlohmann::json disconnect(long long session_id, const Caller& caller);
-    nlohmann::json logoff(long long session_id, const Caller& caller, bool forced);
-    // administration
-    nlohmann::json admin(const ParsedRequest& request, const Caller& caller, unsigned& status);
-    // operations
+    // ---- the handlers, one per Endpoint (broker/src/handlers/, a file per resource)
+    // operations.cpp
+    Reply healthz(const Call& call);
+    Reply readyz(const Call& call);
+    Reply metrics(const Call& call);
+    // auth.cpp
+    Reply login(const Call& call);
+    Reply logout(const Call& call);
+    Reply me(const Call& call);
+    // desktops.cpp. connect: throws for refusals it knows at once; otherwise answers later, when
+    // the host agent acknowledges the ticket (or does not, in time).
+    Reply desktops(const Call& call);
+    Reply connect(const Call& call);
+    Reply list_desktops(const Call& call);
+    Reply refresh_desktop(const Call& call);
+    // sessions.cpp
+    Reply disconnect(const Call& call);
+    Reply logoff(const Call& call);
+    Reply force_logoff(const Call& call);
+    Reply list_sessions(const Call& call);
+    // users.cpp
+    Reply list_users(const Call& call);
+    Reply create_user(const Call& call);
+    Reply show_user(const Call& call);
+    Reply update_user(const Call& call);
+    Reply delete_user(const Call& call);
+    Reply disable_user(const Call& call);
+    // groups.cpp
+    Reply list_groups(const Call& call);
+    Reply create_group(const Call& call);
+    Reply show_group(const Call& call);
+    Reply delete_group(const Call& call);
+    Reply add_member(const Call& call);
+    Reply remove_member(const Call& call);
+    // pools.cpp (pools, entitlements, and the jobs started on a pool)
+    Reply list_pools(const Call& call);
+    Reply create_pool(const Call& call);
+    Reply show_pool(const Call& call);
+    Reply update_pool(const Call& call);
+    Reply delete_pool(const Call& call);
+    Reply entitle(const Call& call);
+    Reply revoke_entitlement(const Call& call);
+    Reply refresh_pool(const Call& call);
+    Reply push_image(const Call& call);
+    // images.cpp
+    Reply list_images(const Call& call);
+    Reply create_image(const Call& call);
+    Reply show_image(const Call& call);
+    Reply update_image(const Call& call);
+    // hosts.cpp
+    Reply list_hosts(const Call& call);
+    // jobs.cpp
+    Reply list_jobs(const Call& call);
+    Reply show_job(const Call& call);
+    Reply cancel_job(const Call& call);
+    // audit.cpp
+    Reply list_audit(const Call& call);
+
+    // A logoff by the session's user, or forced by an admin (sessions.cpp).
+    nlohmann::json end_session(long long session_id, const Caller& caller, bool forced);
+    // pool refresh and image push (pools.cpp)
+    Reply start_pool_job(const Call& call, bool push);
+    // operations.cpp
     bool database_ready();
     std::string metrics_text();
 

@@ -48,12 +48,35 @@ struct FieldSpec {
     std::vector<std::string> one_of;     // strings: allowed values, if any
 };
 
+// The handler of a route: Api::invoke() calls the Api member of the same name (a switch the
+// compiler checks for completeness), so this table stays free of the Api and its database, and
+// parse_request() stays pure.
+enum class Endpoint {
+    // operations (broker/src/handlers/operations.cpp)
+    healthz, readyz, metrics,
+    // thin clients: auth.cpp, desktops.cpp, sessions.cpp
+    login, logout, me, desktops, connect, disconnect, logoff,
+    // administration: one file per resource in broker/src/handlers/
+    list_users, create_user, show_user, update_user, delete_user, disable_user,
+    list_groups, create_group, show_group, delete_group, add_member, remove_member,
+    list_pools, create_pool, show_pool, update_pool, delete_pool, entitle, revoke_entitlement, refresh_pool,
+    push_image,
+    list_images, create_image, show_image, update_image,
+    list_desktops, refresh_desktop,
+    list_sessions, force_logoff,
+    list_hosts,
+    list_jobs, show_job, cancel_job,
+    list_audit,
+};
+
+// One route: what it matches, who may call it, what it accepts, and what handles it.
 struct RouteSpec {
     std::string method;     // "GET", "POST", ...
     std::string path;       // "/api/v1/desktops/{pool}/connect"
     Access access = Access::user;
     std::vector<FieldSpec> body;  // empty: the request must have no body (or "{}")
     std::vector<std::string> query;  // accepted query parameter names
+    Endpoint endpoint;
 };
 
 struct ParsedRequest {

@@ -12,6 +12,14 @@
 
 namespace vdi::db {
 
+// Who did something: a user (by id when known: a failed login may name no account), or a
+// component such as "pool-manager@host1" or "vdictl@alice" (no id).
+struct AuditActor {
+    std::optional<Id> user_id;
+    std::string name;
+    std::optional<std::string> source_address;
+};
+
 struct AuditEntry {
     Id id = 0;
     Timestamp at;
@@ -23,6 +31,11 @@ struct AuditEntry {
     bool success = true;
     std::optional<std::string> source_address;
     nlohmann::json details = nlohmann::json::object();  // never secrets
+
+    // The one way to fill an entry for append(): `actor` did `action` to the target.
+    static AuditEntry of(const AuditActor& actor, std::string action, std::optional<std::string> target_type,
+                         std::optional<std::string> target_id, nlohmann::json details = nlohmann::json::object(),
+                         bool success = true);
 };
 
 struct AuditFilter {

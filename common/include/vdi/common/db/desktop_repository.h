@@ -66,6 +66,13 @@ struct PoolDesktopCounts {
     int failed = 0;
 };
 
+// Per pool, the desktops ready to hand out and those assigned (the broker's /metrics gauges).
+struct PoolDesktopGauges {
+    std::string pool;  // name
+    long ready = 0;
+    long in_use = 0;   // assigned to a user now
+};
+
 // The "ready" condition above as SQL over a desktops row aliased `d`, for queries elsewhere
 // (counts, metrics) that must agree with it.
 const char* ready_desktop_sql();
@@ -126,6 +133,8 @@ public:
     std::optional<std::int64_t> bump_generation(Id id, std::int64_t expected_generation);
     // Every desktop on a lost host is marked lost; returns them.
     std::vector<Desktop> mark_lost_on_host(Id host_id, const std::string& reason);
+    // Every pool (by name), with its ready and assigned desktops among those not deleted.
+    std::vector<PoolDesktopGauges> gauges_by_pool();
 
     // The pool manager's reconciliation.
     // Desktops of the pool that failed or were lost and are still wanted (not deleted), by id.

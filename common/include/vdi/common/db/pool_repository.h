@@ -62,6 +62,9 @@ public:
     bool is_entitled(Id pool_id, Id user_id);
     // The enabled pool `name` if the user is entitled to it (one query for the broker's connect).
     std::optional<Pool> find_entitled(const std::string& name, Id user_id);
+    // Deletes the pool with its entitlements and desktop rows; false if there was no such pool.
+    // The caller checks first that no desktop is left and no session ran in it.
+    bool remove(Id id);
 
     // The pool manager's reconciliation.
     // Every pool's id, ascending.

@@ -87,6 +87,10 @@ public:
     bool mark_active(Id id, DisplayProtocol protocol, const std::optional<std::string>& client_address);
     bool touch(Id id);
     bool end(Id id, const std::string& reason);
+    // Whether any session (live or ended) ever ran for the user / in the pool: history that
+    // blocks deleting them.
+    bool any_for_user(Id user_id);
+    bool any_for_pool(Id pool_id);
 
     // Authenticates the token, then reconnects its user to their live session in the pool, or
     // claims a desktop and opens one;

@@ -54,6 +54,10 @@ public:
     bool set_role(Id id, UserRole role);
     bool set_password_hash(Id id, const std::string& password_hash);
     bool record_login(Id id);
+    bool set_display_name(Id id, const std::string& display_name);
+    // Deletes the user and their entitlements (memberships and tokens go by cascade); false if
+    // there was no such user. The caller checks for session history first, which blocks it.
+    bool remove(Id id);
 
     Group create_group(const std::string& name, const std::string& description = "");
     std::optional<Group> find_group_by_name(const std::string& name);
@@ -63,6 +67,8 @@ public:
     bool remove_member(Id group_id, Id user_id);
     std::vector<Group> groups_of(Id user_id);
     std::vector<User> members_of(Id group_id);
+    // Deletes the group with its memberships and entitlements; false if there was no such group.
+    bool remove_group(Id group_id);
 
 private:
     pqxx::transaction_base& tx_;
