@@ -2,6 +2,8 @@
 // requests over one keep-alive TLS connection.
 #include "vdi/admin/broker_client.h"
 
+#include "vdi/common/api/error.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -157,22 +159,14 @@ nlohmann::json BrokerResponse::json() const
     return parsed;
 }
 
-std::string BrokerResponse::error_code() const
+std::optional<api::Error> BrokerResponse::error() const
 {
     const auto parsed = nlohmann::json::parse(body, nullptr, false);
-    if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object()) {
-        return parsed["error"].value("code", "");
+    try {
+        return parsed.get<api::Error>();
+    } catch (const std::exception&) {
+        return std::nullopt;  // not the API's error body (a proxy's page, say)
     }
-    return "";
-}
-
-std::string BrokerResponse::error_message() const
-{
-    const auto parsed = nlohmann::json::parse(body, nullptr, false);
-    if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object()) {
-        return parsed["error"].value("message", "");
-    }
-    return "";
 }
 
 struct BrokerClient::Impl {

@@ -8,6 +8,10 @@
 #include <fmt/format.h>
 
 #include "table.h"
+#include "vdi/common/api/group.h"
+#include "vdi/common/api/image.h"
+#include "vdi/common/api/pool.h"
+#include "vdi/common/api/user.h"
 
 namespace vdi::admin {
 
@@ -136,41 +140,43 @@ void CliContext::print_raw() const
 
 long long CliContext::resolve(const std::string& kind, const std::string& ref)
 {
-    const bool numeric = !ref.empty() && ref.find_first_not_of("0123456789") == std::string::npos && ref.size() < 19;
-    const std::string key = kind == "user" ? "username" : "name";
-    const auto list = get("/api/v1/admin/" + kind + "s");
-    std::optional<long long> found;
-    int best_version = -1;
-    for (const auto& row : list) {
-        const std::string name = row.value(key, "");
-        const bool match = kind == "user" ? lower(name) == lower(ref) : name == ref;
-        if (!match) continue;
-        if (kind == "image") {
-            // an image name: its newest version
-            if (row.value("version", 0) > best_version) {
-                best_version = row.value("version", 0);
-                found = row["id"].get<long long>();
-            }
-        } else {
-            found = row["id"].get<long long>();
+    const bool numeric = !ref.empty() && ref.size() < 19 && ref.find_first_not_of("0123456789") == std::string::npos;
+    // by name first, then by id: a name made of digits still names its object
+    const auto find = [&](const auto& rows, const auto& matches) -> std::optional<api::Id> {
+        for (const auto& row : rows) {
+            if (matches(row)) return row.id;
         }
-    }
-    if (!found && kind == "image") {
-        // NAME:VERSION
-        if (const auto colon = ref.rfind(':'); colon != std::string::npos) {
-            const std::string name = ref.substr(0, colon);
-            const std::string version = ref.substr(colon + 1);
-            for (const auto& row : list) {
-                if (row.value(key, "") == name && std::to_string(row.value("version", 0)) == version) {
-                    found = row["id"].get<long long>();
-                }
+        if (numeric) {
+            for (const auto& row : rows) {
+                if (std::to_string(row.id) == ref) return row.id;
             }
         }
-    }
-    if (!found && numeric) {
-        for (const auto& row : list) {
-            if (std::to_string(row["id"].get<long long>()) == ref) found = row["id"].get<long long>();
+        return std::nullopt;
+    };
+    std::optional<api::Id> found;
+    if (kind == "user") {
+        found = find(get<std::vector<api::User>>("/api/v1/admin/users"),
+                     [&](const api::User& u) { return lower(u.username) == lower(ref); });  // as logins are
+    } else if (kind == "group") {
+        found = find(get<std::vector<api::Group>>("/api/v1/admin/groups"),
+                     [&](const api::Group& g) { return g.name == ref; });
+    } else if (kind == "pool") {
+        found = find(get<std::vector<api::Pool>>("/api/v1/admin/pools"), [&](const api::Pool& p) { return p.name == ref; });
+    } else if (kind == "image") {
+        // NAME: its newest version; NAME:VERSION
+        const auto images = get<std::vector<api::Image>>("/api/v1/admin/images");
+        int newest = 0;
+        for (const auto& image : images) {
+            if (image.name == ref && image.version > newest) {
+                newest = image.version;
+                found = image.id;
+            }
         }
+        if (!found) {
+            found = find(images, [&](const api::Image& i) { return i.name + ":" + std::to_string(i.version) == ref; });
+        }
+    } else {
+        throw std::logic_error("resolve: unknown kind " + kind);
     }
     if (!found) {
         throw CliExit(Exit::refused, fmt::format("no {} named '{}' (see 'vdictl {} list')", kind, ref, kind));
@@ -199,9 +205,9 @@ void throw_unreachable(const BrokerUnreachable& e)
 
 void throw_refusal(const BrokerResponse& response, bool authenticated)
 {
-    std::string message = response.error_message();
-    if (message.empty()) message = response.body.substr(0, 200);
-    const std::string code = response.error_code();
+    const auto error = response.error();
+    const std::string message = error ? error->message : response.body.substr(0, 200);
+    const std::string code = error ? error->code : "";
     const std::string detail = fmt::format("{} ({}{}{})", message, response.status, code.empty() ? "" : " ", code);
     if (response.status == 401 && authenticated) {
         throw CliExit(Exit::not_logged_in,

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "credential_store.h"
@@ -71,8 +72,27 @@ public:
     // message. `raw_body()` holds the answer's body as it came.
     nlohmann::json call(std::string_view method, const std::string& target,
                         const std::optional<nlohmann::json>& body = std::nullopt);
-    nlohmann::json get(const std::string& target) { return call("GET", target); }
     const std::string& raw_body() const { return raw_body_; }
+
+    // The same, the answer parsed as the API contract's type T (vdi/common/api/);
+    // CliExit(failed) when it does not parse.
+    template <typename T>
+    T call_as(std::string_view method, const std::string& target, const std::optional<nlohmann::json>& body = std::nullopt)
+    {
+        const nlohmann::json answer = call(method, target, body);
+        try {
+            return answer.get<T>();
+        } catch (const std::exception& e) {
+            throw CliExit(Exit::failed, fmt::format("the broker's answer to {} {} does not match the API ({}); is this "
+                                                    "vdictl as new as the broker?",
+                                                    method, target, e.what()));
+        }
+    }
+    template <typename T>
+    T get(const std::string& target)
+    {
+        return call_as<T>("GET", target);
+    }
 
     // Prints the last answer as it came (for --json).
     void print_raw() const;

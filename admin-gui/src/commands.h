@@ -8,6 +8,8 @@
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -38,11 +40,21 @@ inline CLI::App* add_leaf(CLI::App* parent, const std::string& name, const std::
 // when stdin is not a terminal. No rules here: the broker enforces them.
 std::string read_secret(const std::string& prompt, bool from_stdin);
 
-// Prints `rows` through `render`, or as the broker sent them with --json; for a paged list
-// (`limit` given) that came back full, says on stderr how to get the next page.
-void print_list(CliContext& context, const nlohmann::json& rows, const std::string& rendered,
-                std::optional<int> limit = std::nullopt);
-// Prints a change's answer: its one-line description, or the JSON with --json.
-void print_done(CliContext& context, const std::string& line);
+// Prints `text` (a table, a listing, a line), or with --json the broker's last answer as it came.
+void print_done(CliContext& context, const std::string& text);
 
+// "(there may be more: the next page is --before ID)" on stderr.
+void note_next_page(long long last_id);
+
+// The same for a list; for a paged one (`limit` given) that came back full, says on stderr
+// how to get the next page.
+template <typename Row>
+void print_list(CliContext& context, const std::vector<Row>& rows, const std::string& text,
+                std::optional<int> limit = std::nullopt)
+{
+    print_done(context, text);
+    if (limit && !rows.empty() && rows.size() >= static_cast<std::size_t>(*limit)) {
+        note_next_page(rows.back().id);
+    }
+}
 }  // namespace vdi::admin

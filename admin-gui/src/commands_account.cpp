@@ -52,28 +52,28 @@ int login(CliContext& context, const std::optional<std::string>& user_option, bo
     }
     BrokerResponse response;
     try {
-        response = client->post("/api/v1/login", {{"user", user}, {"password", password}});
+        response = client->post("/api/v1/login", api::LoginRequest{user, password});
     } catch (const BrokerUnreachable& e) {
         throw_unreachable(e);
     }
     if (!response.ok()) throw_refusal(response, false);
     nlohmann::json answer;
+    api::LoginResponse info;
     try {
         answer = response.json();
-    } catch (const Error& e) {
-        throw CliExit(Exit::failed, e.what());
+        info = answer.get<api::LoginResponse>();
+    } catch (const std::exception& e) {
+        throw CliExit(Exit::failed, std::string("the broker's answer to the login does not match the API: ") + e.what());
     }
-    const LoginInfo info = login_info(answer);
-    if (info.token.empty()) throw CliExit(Exit::failed, "the broker's login answer holds no token");
 
     StoredLogin login;
     login.broker = address.url();
     if (trust.ca_file) login.ca_file = trust.ca_file->string();
     login.pin = trust.pin;
     login.token = info.token;
-    login.username = info.username.empty() ? user : info.username;
-    login.role = info.role;
-    login.expires_at = info.expires_at;
+    login.username = info.user.username;
+    login.role = info.user.role;
+    login.expires_at = api::to_iso8601(info.expires_at);
     store.save(login);
 
     if (context.json()) {
@@ -84,7 +84,7 @@ int login(CliContext& context, const std::optional<std::string>& user_option, bo
         std::cout << fmt::format("logged in to {} as {} (role {}) until {}; the token is in {}\n", login.broker,
                                  login.username, login.role, format_timestamp(login.expires_at), store.file().string());
     }
-    if (info.role != "admin") {
+    if (login.role != "admin") {
         std::cerr << fmt::format("vdictl: note: {} is not an admin, so the broker will refuse the admin commands\n",
                                  login.username);
     }
@@ -96,7 +96,7 @@ int logout(CliContext& context)
     const CredentialStore store = context.store();
     const bool from_environment = std::getenv("VDI_TOKEN") != nullptr;
     try {
-        context.call("POST", "/api/v1/logout");
+        context.call_as<api::LogoutResponse>("POST", "/api/v1/logout");
     } catch (const CliExit& e) {
         if (e.code() != Exit::not_logged_in || from_environment || !store.load()) throw;
         // the broker no longer knew the token: nothing to revoke, only the file to delete
@@ -115,7 +115,7 @@ int logout(CliContext& context)
 
 int whoami(CliContext& context)
 {
-    const auto me = context.get("/api/v1/me");
+    const auto me = context.get<api::Me>("/api/v1/me");
     if (context.json()) {
         context.print_raw();
         return 0;
@@ -126,12 +126,12 @@ int whoami(CliContext& context)
 
 int status(CliContext& context)
 {
-    const auto ready = context.get("/readyz");
-    const auto me = context.get("/api/v1/me");
-    const auto users = context.get("/api/v1/admin/users");
-    const auto pools = context.get("/api/v1/admin/pools");
-    const auto hosts = context.get("/api/v1/admin/hosts");
-    const auto live = context.get("/api/v1/admin/sessions?live=true&limit=1000");
+    const auto ready = context.get<api::Status>("/readyz");
+    const auto me = context.get<api::Me>("/api/v1/me");
+    const auto users = context.get<std::vector<api::User>>("/api/v1/admin/users");
+    const auto pools = context.get<std::vector<api::Pool>>("/api/v1/admin/pools");
+    const auto hosts = context.get<std::vector<api::Host>>("/api/v1/admin/hosts");
+    const auto live = context.get<std::vector<api::Session>>("/api/v1/admin/sessions?live=true&limit=1000");
     if (context.json()) {
         std::cout << nlohmann::json{{"broker", context.client().address().url()},
                                     {"readyz", ready},
@@ -145,7 +145,7 @@ int status(CliContext& context)
         return 0;
     }
     std::cout << fmt::format("broker: {} ({})\nlogged in as: {} (role {})\n", context.client().address().url(),
-                             ready.value("status", "?"), me.value("username", "?"), me.value("role", "?"))
+                             ready.status, me.username, me.role)
               << status_summary(users, pools, hosts, live);
     if (!pools.empty()) std::cout << "\n" << pools_table(pools, context.table_width());
     if (!hosts.empty()) std::cout << "\n" << hosts_table(hosts, context.table_width());
@@ -173,27 +173,18 @@ std::string read_secret(const std::string& prompt, bool from_stdin)
     return secret;
 }
 
-void print_list(CliContext& context, const nlohmann::json& rows, const std::string& rendered, std::optional<int> limit)
+void print_done(CliContext& context, const std::string& text)
 {
     if (context.json()) {
         context.print_raw();
     } else {
-        std::cout << rendered;
-    }
-    if (limit && rows.is_array() && static_cast<int>(rows.size()) >= *limit) {
-        if (const auto last = last_id(rows)) {
-            std::cerr << fmt::format("(there may be more: the next page is --before {})\n", *last);
-        }
+        std::cout << text << (text.empty() || text.back() == '\n' ? "" : "\n");
     }
 }
 
-void print_done(CliContext& context, const std::string& line)
+void note_next_page(long long last_id)
 {
-    if (context.json()) {
-        context.print_raw();
-    } else {
-        std::cout << line << "\n";
-    }
+    std::cerr << fmt::format("(there may be more: the next page is --before {})\n", last_id);
 }
 
 void add_account_commands(CLI::App& app, Action& action)

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "vdi/common/api/json.h"
 #include "views.h"
 
 namespace vdi::admin {
@@ -38,24 +39,24 @@ struct PoolOptions {
     std::optional<long long> entitlement;
     std::optional<int> force_after_s;
 
-    nlohmann::json settings(CliContext& context) const
+    api::PoolRequest settings(CliContext& context) const
     {
-        nlohmann::json body = nlohmann::json::object();
-        if (name) body["name"] = *name;
-        if (image) body["golden_image_id"] = context.resolve("image", *image);
-        if (display_name) body["display_name"] = *display_name;
-        if (assignment) body["assignment"] = *assignment;
-        if (min_ready) body["min_ready"] = *min_ready;
-        if (max_size) body["max_size"] = *max_size;
-        if (!protocols.empty()) body["protocols"] = protocols;
-        if (refresh_policy) body["refresh_policy"] = *refresh_policy;
-        if (refresh_cron) body["refresh_cron"] = *refresh_cron;
-        if (idle_timeout_s) body["idle_timeout_s"] = *idle_timeout_s;
-        if (disconnected_timeout_s) body["disconnected_timeout_s"] = *disconnected_timeout_s;
-        if (max_session_s) body["max_session_s"] = *max_session_s;
-        if (enable) body["enabled"] = true;
-        if (disable) body["enabled"] = false;
-        return body;
+        api::PoolRequest request;
+        request.name = name;
+        if (image) request.golden_image_id = context.resolve("image", *image);
+        request.display_name = display_name;
+        request.assignment = assignment;
+        request.min_ready = min_ready;
+        request.max_size = max_size;
+        if (!protocols.empty()) request.protocols = protocols;
+        request.refresh_policy = refresh_policy;
+        request.refresh_cron = refresh_cron;
+        request.idle_timeout_s = idle_timeout_s;
+        request.disconnected_timeout_s = disconnected_timeout_s;
+        request.max_session_s = max_session_s;
+        if (enable) request.enabled = true;
+        if (disable) request.enabled = false;
+        return request;
     }
 };
 
@@ -85,19 +86,18 @@ void add_pools(CLI::App& app, Action& action)
     const auto ref = [&o](CLI::App* command) { command->add_option("pool", o->ref, "pool name (or id)")->required(); };
 
     add_leaf(pool, "list", "list pools with their desktop counts", action, [](CliContext& c) {
-        const auto pools = c.get("/api/v1/admin/pools");
+        const auto pools = c.get<std::vector<api::Pool>>("/api/v1/admin/pools");
         print_list(c, pools, pools_table(pools, c.table_width()));
         return 0;
     });
     ref(add_leaf(pool, "show", "one pool and its entitlements", action, [o](CliContext& c) {
-        const auto found = c.get(pool_path(c, o->ref));
-        print_done(c, pool_details(found, c.table_width()));
+        print_done(c, pool_details(c.get<api::PoolDetail>(pool_path(c, o->ref)), c.table_width()));
         return 0;
     }));
     auto* create = add_leaf(pool, "create", "create a pool", action, [o](CliContext& c) {
-        const auto created = c.call("POST", "/api/v1/admin/pools", o->settings(c));
-        print_done(c, fmt::format("created {}: min ready {}, max size {}", describe(created, "pool"),
-                                  created.value("min_ready", 0), created.value("max_size", 0)));
+        const auto created = c.call_as<api::Pool>("POST", "/api/v1/admin/pools", o->settings(c));
+        print_done(c, fmt::format("created pool {} (id {}): min ready {}, max size {}", created.name, created.id,
+                                  created.min_ready, created.max_size));
         return 0;
     });
     create->add_option("--name", o->name, "pool name (what clients connect to)")->required();
@@ -106,10 +106,12 @@ void add_pools(CLI::App& app, Action& action)
 
     auto* update = add_leaf(pool, "update", "change a pool's settings (those not given keep their values)", action,
                             [o](CliContext& c) {
-                                const auto body = o->settings(c);
-                                if (body.empty()) throw CliExit(Exit::usage, "nothing to change: give a setting, see --help");
-                                const auto updated = c.call("PATCH", pool_path(c, o->ref), body);
-                                print_done(c, "updated " + describe(updated, "pool"));
+                                const auto request = o->settings(c);
+                                if (nlohmann::json(request).empty()) {
+                                    throw CliExit(Exit::usage, "nothing to change: give a setting, see --help");
+                                }
+                                const auto updated = c.call_as<api::Pool>("PATCH", pool_path(c, o->ref), request);
+                                print_done(c, fmt::format("updated pool {} (id {})", updated.name, updated.id));
                                 return 0;
                             });
     update->alias("set");
@@ -119,20 +121,19 @@ void add_pools(CLI::App& app, Action& action)
     add_pool_settings(update, *o);
 
     ref(add_leaf(pool, "delete", "delete a pool without desktops or session history", action, [o](CliContext& c) {
-        const std::string path = pool_path(c, o->ref);
-        c.call("DELETE", path);
-        print_done(c, fmt::format("deleted pool {} ({})", o->ref, path.substr(path.rfind('/') + 1)));
+        const auto deleted = c.call_as<api::Deleted>("DELETE", pool_path(c, o->ref));
+        print_done(c, fmt::format("deleted pool {} (id {})", o->ref, deleted.id));
         return 0;
     }));
 
     auto* entitle = add_leaf(pool, "entitle", "let a user or a group use the pool", action, [o](CliContext& c) {
         if (!o->user && !o->group) throw CliExit(Exit::usage, "whom? give --user or --group");
-        nlohmann::json body;
-        if (o->user) body["user_id"] = c.resolve("user", *o->user);
-        if (o->group) body["group_id"] = c.resolve("group", *o->group);
-        const auto created = c.call("POST", pool_path(c, o->ref) + "/entitlements", body);
+        api::EntitleRequest request;
+        if (o->user) request.user_id = c.resolve("user", *o->user);
+        if (o->group) request.group_id = c.resolve("group", *o->group);
+        const auto created = c.call_as<api::Entitlement>("POST", pool_path(c, o->ref) + "/entitlements", request);
         print_done(c, fmt::format("entitled {} {} to pool {} (entitlement {})", o->user ? "user" : "group",
-                                  o->user ? *o->user : *o->group, o->ref, created.value("id", 0LL)));
+                                  o->user ? *o->user : *o->group, o->ref, created.id));
         return 0;
     });
     ref(entitle);
@@ -146,19 +147,15 @@ void add_pools(CLI::App& app, Action& action)
         }
         std::optional<long long> id = o->entitlement;
         if (!id) {
-            const auto found = c.get(path);
             // the entitlement of that user or group: by name, or by id
-            const auto names = [](const nlohmann::json& e, const char* name_key, const char* id_key,
+            const auto names = [](const std::optional<std::string>& name, const std::optional<api::Id>& key,
                                   const std::string& ref) {
-                const auto name = e.contains(name_key) ? e[name_key] : nlohmann::json();
-                const auto key = e.contains(id_key) ? e[id_key] : nlohmann::json();
-                return (name.is_string() && name.get<std::string>() == ref) ||
-                       (key.is_number_integer() && std::to_string(key.get<long long>()) == ref);
+                return (name && *name == ref) || (key && std::to_string(*key) == ref);
             };
-            for (const auto& e : found.value("entitlements", nlohmann::json::array())) {
-                if ((o->user && names(e, "username", "user_id", *o->user)) ||
-                    (o->group && names(e, "group_name", "group_id", *o->group))) {
-                    id = e["id"].get<long long>();
+            for (const auto& e : c.get<api::PoolDetail>(path).entitlements) {
+                if ((o->user && names(e.username, e.user_id, *o->user)) ||
+                    (o->group && names(e.group_name, e.group_id, *o->group))) {
+                    id = e.id;
                 }
             }
             if (!id) {
@@ -167,7 +164,7 @@ void add_pools(CLI::App& app, Action& action)
                                                          o->ref));
             }
         }
-        c.call("DELETE", "/api/v1/admin/entitlements/" + std::to_string(*id));
+        c.call_as<api::Deleted>("DELETE", "/api/v1/admin/entitlements/" + std::to_string(*id));
         print_done(c, fmt::format("revoked entitlement {} of pool {}", *id, o->ref));
         return 0;
     });
@@ -178,11 +175,9 @@ void add_pools(CLI::App& app, Action& action)
 
     auto* refresh = add_leaf(pool, "refresh", "start a refresh job: every desktop re-cloned from the golden image",
                              action, [o](CliContext& c) {
-                                 nlohmann::json body = nlohmann::json::object();
-                                 if (o->force_after_s) body["force_after_s"] = *o->force_after_s;
-                                 const auto job = c.call("POST", pool_path(c, o->ref) + "/refresh", body);
-                                 print_done(c, fmt::format("started job {} (refresh_pool) for pool {}",
-                                                           job.value("id", 0LL), o->ref));
+                                 const auto job = c.call_as<api::Job>("POST", pool_path(c, o->ref) + "/refresh",
+                                                                      api::RefreshPoolRequest{o->force_after_s});
+                                 print_done(c, fmt::format("started job {} ({}) for pool {}", job.id, job.type, o->ref));
                                  return 0;
                              });
     ref(refresh);
@@ -191,11 +186,9 @@ void add_pools(CLI::App& app, Action& action)
 
     auto* push = add_leaf(pool, "push", "start an image push job: the pool moves to another golden image", action,
                           [o](CliContext& c) {
-                              nlohmann::json body = {{"image_id", c.resolve("image", *o->image)}};
-                              if (o->force_after_s) body["force_after_s"] = *o->force_after_s;
-                              const auto job = c.call("POST", pool_path(c, o->ref) + "/push", body);
-                              print_done(c, fmt::format("started job {} (image_push) for pool {}", job.value("id", 0LL),
-                                                        o->ref));
+                              const api::PushImageRequest request{c.resolve("image", *o->image), o->force_after_s};
+                              const auto job = c.call_as<api::Job>("POST", pool_path(c, o->ref) + "/push", request);
+                              print_done(c, fmt::format("started job {} ({}) for pool {}", job.id, job.type, o->ref));
                               return 0;
                           });
     ref(push);
@@ -228,29 +221,22 @@ void add_images(CLI::App& app, Action& action)
         command->add_option("image", o->ref, "image name (its newest version), NAME:VERSION or id")->required();
     };
     add_leaf(image, "list", "list golden images", action, [](CliContext& c) {
-        const auto images = c.get("/api/v1/admin/images");
+        const auto images = c.get<std::vector<api::Image>>("/api/v1/admin/images");
         print_list(c, images, images_table(images, c.table_width()));
         return 0;
     });
     ref(add_leaf(image, "show", "one golden image", action, [o](CliContext& c) {
-        const auto found = c.get("/api/v1/admin/images/" + std::to_string(c.resolve("image", o->ref)));
-        print_done(c, image_details(found));
+        print_done(c, image_details(c.get<api::Image>("/api/v1/admin/images/" + std::to_string(c.resolve("image", o->ref)))));
         return 0;
     }));
     auto* registered = add_leaf(image, "register", "register a golden image written by vdi-vmm --golden-out", action,
                                 [o](CliContext& c) {
-                                    nlohmann::json body = {{"name", o->name},
-                                                           {"state_path", o->state_path},
-                                                           {"memory_path", o->memory_path},
-                                                           {"memory_mib", o->memory_mib}};
-                                    if (o->vcpus) body["vcpus"] = *o->vcpus;
-                                    if (o->fb_width) body["fb_width"] = *o->fb_width;
-                                    if (o->fb_height) body["fb_height"] = *o->fb_height;
-                                    if (o->description) body["description"] = *o->description;
-                                    if (o->state) body["state"] = *o->state;
-                                    const auto created = c.call("POST", "/api/v1/admin/images", body);
-                                    print_done(c, fmt::format("registered {}, {}", describe(created, "image"),
-                                                              created.value("state", "?")));
+                                    const api::CreateImageRequest request{
+                                        o->name,  o->state_path, o->memory_path, o->memory_mib, o->vcpus,
+                                        o->fb_width, o->fb_height, o->description, o->state};
+                                    const auto created = c.call_as<api::Image>("POST", "/api/v1/admin/images", request);
+                                    print_done(c, fmt::format("registered image {} v{} (id {}), {}", created.name,
+                                                              created.version, created.id, created.state));
                                     return 0;
                                 });
     registered->add_option("--name", o->name, "image name (a new version of an existing name)")->required();
@@ -265,12 +251,11 @@ void add_images(CLI::App& app, Action& action)
 
     auto* set_state = add_leaf(image, "set-state", "mark an image building, ready, failed or retired", action,
                                [o](CliContext& c) {
-                                   nlohmann::json body = {{"state", *o->state}};
-                                   if (o->error) body["error"] = *o->error;
-                                   const auto changed = c.call(
-                                       "PATCH", "/api/v1/admin/images/" + std::to_string(c.resolve("image", o->ref)), body);
-                                   print_done(c, fmt::format("{} is now {}", describe(changed, "image"),
-                                                             changed.value("state", "?")));
+                                   const auto changed = c.call_as<api::Image>(
+                                       "PATCH", "/api/v1/admin/images/" + std::to_string(c.resolve("image", o->ref)),
+                                       api::UpdateImageRequest{*o->state, o->error});
+                                   print_done(c, fmt::format("image {} v{} (id {}) is now {}", changed.name,
+                                                             changed.version, changed.id, changed.state));
                                    return 0;
                                });
     ref(set_state);

@@ -41,15 +41,15 @@ void add_paging(CLI::App* command, ListOptions& o)
 
 PoolNames known_pools(CliContext& context)
 {
-    return pool_names(context.get("/api/v1/admin/pools"));
+    return pool_names(context.get<std::vector<api::Pool>>("/api/v1/admin/pools"));
 }
 
 // Lists `target`, shown through `render` with the pools' names (fetched only for the table:
 // with --json the answer is printed as it came).
-template <typename Render>
+template <typename Row, typename Render>
 int list_with_pools(CliContext& context, const std::string& target, int limit, Render render)
 {
-    const auto rows = context.get(target);
+    const auto rows = context.get<std::vector<Row>>(target);
     const std::string rendered = context.json() ? std::string() : render(rows, known_pools(context), context.table_width());
     print_list(context, rows, rendered, limit);
     return 0;
@@ -65,7 +65,7 @@ void add_desktops(CLI::App& app, Action& action)
         std::vector<std::string> filters;
         if (o->pool) filters.push_back("pool_id=" + std::to_string(c.resolve("pool", *o->pool)));
         if (o->state) filters.push_back("state=" + url_encode(*o->state));
-        return list_with_pools(c, "/api/v1/admin/desktops" + o->query(filters), o->limit, desktops_table);
+        return list_with_pools<api::Desktop>(c, "/api/v1/admin/desktops" + o->query(filters), o->limit, desktops_table);
     });
     list->add_option("--pool", o->pool, "only this pool's (name or id)");
     list->add_option("--state", o->state, "only those in this actual state (pending, starting, running, stopping, "
@@ -74,12 +74,13 @@ void add_desktops(CLI::App& app, Action& action)
     auto* refresh = add_leaf(desktop, "refresh",
                              "refresh one desktop now: its session ends, it is re-cloned from the golden image", action,
                              [o](CliContext& c) {
-                                 const auto done = c.call("POST", fmt::format("/api/v1/admin/desktops/{}/refresh", o->id));
-                                 const auto ended = done.contains("ended_session") && !done["ended_session"].is_null()
-                                                        ? fmt::format(", ended session {}", done["ended_session"].dump())
+                                 const auto done = c.call_as<api::DesktopRefreshed>(
+                                     "POST", fmt::format("/api/v1/admin/desktops/{}/refresh", o->id));
+                                 const auto ended = done.ended_session
+                                                        ? fmt::format(", ended session {}", *done.ended_session)
                                                         : std::string();
-                                 print_done(c, fmt::format("refreshing desktop {}: generation {}{}", o->id,
-                                                           done.value("generation", 0LL), ended));
+                                 print_done(c, fmt::format("refreshing desktop {}: generation {}{}", done.id,
+                                                           done.generation, ended));
                                  return 0;
                              });
     refresh->add_option("desktop", o->id, "desktop id")->required();
@@ -97,7 +98,7 @@ void add_sessions(CLI::App& app, Action& action)
         if (o->pool) filters.push_back("pool_id=" + std::to_string(c.resolve("pool", *o->pool)));
         if (o->live) filters.push_back("live=true");
         if (o->ended) filters.push_back("live=false");
-        return list_with_pools(c, "/api/v1/admin/sessions" + o->query(filters), o->limit, sessions_table);
+        return list_with_pools<api::Session>(c, "/api/v1/admin/sessions" + o->query(filters), o->limit, sessions_table);
     });
     list->add_option("--user", o->user, "only this user's (name or id)");
     list->add_option("--pool", o->pool, "only this pool's (name or id)");
@@ -106,9 +107,10 @@ void add_sessions(CLI::App& app, Action& action)
     add_paging(list, *o);
     auto* logoff = add_leaf(session, "logoff", "log a session off (as the user's own logoff would)", action,
                             [o](CliContext& c) {
-                                const auto done = c.call("POST", fmt::format("/api/v1/admin/sessions/{}/logoff", o->id));
-                                print_done(c, fmt::format("logged off session {}{}", o->id,
-                                                          done.value("refresh", false) ? "; its desktop is refreshed" : ""));
+                                const auto done = c.call_as<api::LogoffResponse>(
+                                    "POST", fmt::format("/api/v1/admin/sessions/{}/logoff", o->id));
+                                print_done(c, fmt::format("logged off session {}{}", done.session_id,
+                                                          done.refresh ? "; its desktop is refreshed" : ""));
                                 return 0;
                             });
     logoff->add_option("session", o->id, "session id")->required();
@@ -120,7 +122,7 @@ void add_hosts(CLI::App& app, Action& action)
     host->alias("hosts");
     host->require_subcommand(1);
     add_leaf(host, "list", "list hosts with their last heartbeat and desktop count", action, [](CliContext& c) {
-        const auto hosts = c.get("/api/v1/admin/hosts");
+        const auto hosts = c.get<std::vector<api::Host>>("/api/v1/admin/hosts");
         print_list(c, hosts, hosts_table(hosts, c.table_width()));
         return 0;
     });
@@ -136,13 +138,13 @@ void add_jobs(CLI::App& app, Action& action)
         std::vector<std::string> filters;
         if (o->pool) filters.push_back("pool_id=" + std::to_string(c.resolve("pool", *o->pool)));
         if (o->state) filters.push_back("state=" + url_encode(*o->state));
-        return list_with_pools(c, "/api/v1/admin/jobs" + o->query(filters), o->limit, jobs_table);
+        return list_with_pools<api::Job>(c, "/api/v1/admin/jobs" + o->query(filters), o->limit, jobs_table);
     });
     list->add_option("--pool", o->pool, "only this pool's (name or id)");
     list->add_option("--state", o->state, "queued, running, succeeded, failed or cancelled");
     add_paging(list, *o);
     add_leaf(job, "show", "one job", action, [o](CliContext& c) {
-        const auto found = c.get(fmt::format("/api/v1/admin/jobs/{}", o->id));
+        const auto found = c.get<api::Job>(fmt::format("/api/v1/admin/jobs/{}", o->id));
         if (c.json()) {
             c.print_raw();
         } else {
@@ -152,8 +154,8 @@ void add_jobs(CLI::App& app, Action& action)
     })->add_option("job", o->id, "job id")->required();
     add_leaf(job, "cancel", "cancel a job (a running one stops at the pool manager's next pass)", action,
              [o](CliContext& c) {
-                 const auto done = c.call("POST", fmt::format("/api/v1/admin/jobs/{}/cancel", o->id));
-                 print_done(c, fmt::format("job {}: {}, cancel requested", o->id, done.value("state", "?")));
+                 const auto done = c.call_as<api::Job>("POST", fmt::format("/api/v1/admin/jobs/{}/cancel", o->id));
+                 print_done(c, fmt::format("job {}: {}, cancel requested", done.id, done.state));
                  return 0;
              })
         ->add_option("job", o->id, "job id")
@@ -169,7 +171,7 @@ void add_audit(CLI::App& app, Action& action)
         std::vector<std::string> filters;
         if (o->user) filters.push_back("actor_user_id=" + std::to_string(c.resolve("user", *o->user)));
         if (o->action) filters.push_back("action=" + url_encode(*o->action));
-        const auto entries = c.get("/api/v1/admin/audit" + o->query(filters));
+        const auto entries = c.get<std::vector<api::AuditEntry>>("/api/v1/admin/audit" + o->query(filters));
         print_list(c, entries, audit_table(entries, c.table_width()), o->limit);
         return 0;
     });

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "vdi/common/api/json.h"
+
 namespace vdi::admin {
 
 namespace {
@@ -144,41 +146,25 @@ std::optional<std::size_t> terminal_width()
     return 80;
 }
 
-std::string format_timestamp(const std::string& iso)
+std::string format_timestamp(std::chrono::system_clock::time_point time)
 {
-    if (iso.empty()) return "-";
-    std::tm parts{};
-    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-    int consumed = 0;
-    if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute, &second,
-                    &consumed) != 6) {
-        return iso;
-    }
-    std::size_t i = static_cast<std::size_t>(consumed);
-    if (i < iso.size() && iso[i] == '.') {
-        ++i;
-        while (i < iso.size() && std::isdigit(static_cast<unsigned char>(iso[i]))) ++i;
-    }
-    long offset_s = 0;
-    if (i < iso.size() && (iso[i] == '+' || iso[i] == '-')) {
-        int offset_h = 0, offset_m = 0;
-        if (std::sscanf(iso.c_str() + i + 1, "%2d:%2d", &offset_h, &offset_m) < 1) return iso;
-        offset_s = (iso[i] == '+' ? 1 : -1) * (offset_h * 3600L + offset_m * 60L);
-    } else if (i >= iso.size() || iso[i] != 'Z') {
-        return iso;
-    }
-    parts.tm_year = year - 1900;
-    parts.tm_mon = month - 1;
-    parts.tm_mday = day;
-    parts.tm_hour = hour;
-    parts.tm_min = minute;
-    parts.tm_sec = second;
-    const std::time_t utc = ::timegm(&parts) - offset_s;
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(
+        std::chrono::floor<std::chrono::seconds>(time));
     std::tm local{};
-    ::localtime_r(&utc, &local);
+    ::localtime_r(&seconds, &local);
     char text[32];
     std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
     return text;
+}
+
+std::string format_timestamp(const std::string& iso)
+{
+    if (iso.empty()) return "-";
+    try {
+        return format_timestamp(api::parse_iso8601(iso));
+    } catch (const std::exception&) {
+        return iso;
+    }
 }
 
 }  // namespace vdi::admin

@@ -3,6 +3,7 @@
 // terminal width is an argument), so they are tested without a terminal.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -36,8 +37,10 @@ std::string render_fields(const std::vector<std::pair<std::string, std::string>>
 // The terminal width of stdout, or $COLUMNS; nullopt when stdout is not a terminal.
 std::optional<std::size_t> terminal_width();
 
-// An ISO 8601 timestamp of the API ("2026-11-22T06:14:26.123456+00:00") as local time
-// "2026-11-22 07:14:26"; "-" for an empty one; text that is not a timestamp is returned as is.
+// A moment as local time, to the second: "2026-11-22 07:14:26".
+std::string format_timestamp(std::chrono::system_clock::time_point time);
+// The same of an ISO 8601 timestamp of the API ("2026-11-22T06:14:26.123456+00:00"); "-" for
+// an empty one; text that is not a timestamp is returned as it is.
 std::string format_timestamp(const std::string& iso);
 
 // Characters (UTF-8 code points) of `text`, as a terminal shows them (one column each).

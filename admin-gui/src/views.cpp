@@ -3,7 +3,6 @@
 
 #include <functional>
 #include <utility>
-#include <vector>
 
 #include <fmt/format.h>
 
@@ -13,345 +12,348 @@ namespace vdi::admin {
 
 namespace {
 
-using nlohmann::json;
-
-// A cell: "-" for absent or null, yes/no for booleans, lists joined.
-std::string text(const json& row, const char* key)
-{
-    if (!row.is_object() || !row.contains(key) || row[key].is_null()) return "-";
-    const json& value = row[key];
-    if (value.is_string()) return value.get<std::string>().empty() ? "-" : value.get<std::string>();
-    if (value.is_boolean()) return value.get<bool>() ? "yes" : "no";
-    if (value.is_array()) {
-        std::string out;
-        for (const auto& item : value) out += (out.empty() ? "" : ",") + (item.is_string() ? item.get<std::string>() : item.dump());
-        return out.empty() ? "-" : out;
-    }
-    return value.dump();
-}
-
-std::string time_of(const json& row, const char* key)
-{
-    const std::string value = text(row, key);
-    return value == "-" ? value : format_timestamp(value);
-}
-
-std::string pool_of(const json& row, const char* key, const PoolNames& pools)
-{
-    if (!row.contains(key) || !row[key].is_number_integer()) return "-";
-    const auto found = pools.find(row[key].get<long long>());
-    return found != pools.end() ? found->second : std::to_string(row[key].get<long long>());
-}
-
-std::string seconds(const json& row, const char* key)
-{
-    const std::string value = text(row, key);
-    return value == "-" ? "none" : value + " s";
-}
-
+template <typename Row>
 struct Column {
     TableColumn spec;
-    std::function<std::string(const json&)> cell;
+    std::function<std::string(const Row&)> cell;
 };
 
-Column col(std::string header, int priority, const char* key, bool flexible = false, bool right = false)
-{
-    return {{std::move(header), priority, flexible, right}, [key](const json& row) { return text(row, key); }};
-}
-Column col(std::string header, int priority, std::function<std::string(const json&)> cell, bool flexible = false,
-           bool right = false)
+template <typename Row>
+Column<Row> col(std::string header, int priority, std::function<std::string(const Row&)> cell, bool flexible = false,
+                bool right = false)
 {
     return {{std::move(header), priority, flexible, right}, std::move(cell)};
 }
-Column id_col()
+
+template <typename Row>
+Column<Row> number(std::string header, int priority, std::function<std::string(const Row&)> cell)
 {
-    return col("ID", 1, "id", false, true);
+    return col<Row>(std::move(header), priority, std::move(cell), false, true);
 }
 
-std::string table(const json& rows, const std::vector<Column>& columns, Width width)
+template <typename Row>
+std::string table(const std::vector<Row>& rows, const std::vector<Column<Row>>& columns, Width width)
 {
     std::vector<TableColumn> specs;
     for (const auto& c : columns) specs.push_back(c.spec);
     std::vector<std::vector<std::string>> cells;
-    if (rows.is_array()) {
-        for (const auto& row : rows) {
-            std::vector<std::string> line;
-            for (const auto& c : columns) line.push_back(c.cell(row));
-            cells.push_back(std::move(line));
-        }
+    for (const auto& row : rows) {
+        std::vector<std::string> line;
+        for (const auto& c : columns) line.push_back(c.cell(row));
+        cells.push_back(std::move(line));
     }
     return render_table(specs, cells, width);
 }
 
-std::string enabled(const json& row, const char* disabled_key)
+std::string text(const std::string& value)
 {
-    return row.value(disabled_key, false) ? "disabled" : "enabled";
+    return value.empty() ? "-" : value;
+}
+std::string text(const std::optional<std::string>& value)
+{
+    return value ? text(*value) : "-";
+}
+template <typename T>
+std::string num(const std::optional<T>& value)
+{
+    return value ? std::to_string(*value) : "-";
+}
+std::string yes_no(bool value)
+{
+    return value ? "yes" : "no";
+}
+std::string state(bool disabled)
+{
+    return disabled ? "disabled" : "enabled";
+}
+std::string join(const std::vector<std::string>& items)
+{
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+    return text(out);
+}
+std::string limit_s(const std::optional<int>& seconds)
+{
+    return seconds ? std::to_string(*seconds) + " s" : "none";
+}
+std::string pool_of(api::Id id, const PoolNames& pools)
+{
+    const auto found = pools.find(id);
+    return found != pools.end() ? found->second : std::to_string(id);
 }
 
-std::vector<Column> user_columns()
+std::vector<Column<api::User>> user_columns()
 {
-    return {id_col(),
-            col("USERNAME", 1, "username"),
-            col("ROLE", 1, "role"),
-            col("STATE", 1, [](const json& r) { return enabled(r, "disabled"); }),
-            col("DISPLAY NAME", 2, "display_name", true),
-            col("LAST LOGIN", 3, [](const json& r) { return time_of(r, "last_login_at"); }),
-            col("CREATED", 4, [](const json& r) { return time_of(r, "created_at"); })};
+    using U = api::User;
+    return {number<U>("ID", 1, [](const U& u) { return std::to_string(u.id); }),
+            col<U>("USERNAME", 1, [](const U& u) { return u.username; }),
+            col<U>("ROLE", 1, [](const U& u) { return u.role; }),
+            col<U>("STATE", 1, [](const U& u) { return state(u.disabled); }),
+            col<U>("DISPLAY NAME", 2, [](const U& u) { return text(u.display_name); }, true),
+            col<U>("LAST LOGIN", 3, [](const U& u) { return show_time(u.last_login_at); }),
+            col<U>("CREATED", 4, [](const U& u) { return show_time(u.created_at); })};
 }
 
 }  // namespace
 
-PoolNames pool_names(const json& pools)
+std::string show_time(const std::optional<api::Time>& time)
+{
+    return time ? format_timestamp(*time) : "-";
+}
+
+PoolNames pool_names(const std::vector<api::Pool>& pools)
 {
     PoolNames names;
-    if (pools.is_array()) {
-        for (const auto& pool : pools) names[pool.value("id", 0LL)] = pool.value("name", "");
-    }
+    for (const auto& pool : pools) names[pool.id] = pool.name;
     return names;
 }
 
-std::string users_table(const json& users, Width width)
+std::string users_table(const std::vector<api::User>& users, Width width)
 {
     return table(users, user_columns(), width);
 }
 
-std::string user_details(const json& user)
+std::string user_details(const api::UserDetail& user)
 {
-    return render_fields({{"id", text(user, "id")},
-                          {"username", text(user, "username")},
-                          {"display name", text(user, "display_name")},
-                          {"role", text(user, "role")},
-                          {"state", enabled(user, "disabled")},
-                          {"groups", text(user, "groups")},
-                          {"created", time_of(user, "created_at")},
-                          {"last login", time_of(user, "last_login_at")}});
+    return render_fields({{"id", std::to_string(user.id)},
+                          {"username", user.username},
+                          {"display name", text(user.display_name)},
+                          {"role", user.role},
+                          {"state", state(user.disabled)},
+                          {"groups", join(user.groups)},
+                          {"created", show_time(user.created_at)},
+                          {"last login", show_time(user.last_login_at)}});
 }
 
-std::string groups_table(const json& groups, Width width)
+std::string groups_table(const std::vector<api::Group>& groups, Width width)
 {
+    using G = api::Group;
     return table(groups,
-                 {id_col(), col("NAME", 1, "name"), col("MEMBERS", 1, "members", false, true),
-                  col("DESCRIPTION", 2, "description", true)},
+                 {number<G>("ID", 1, [](const G& g) { return std::to_string(g.id); }),
+                  col<G>("NAME", 1, [](const G& g) { return g.name; }),
+                  number<G>("MEMBERS", 1, [](const G& g) { return std::to_string(g.members); }),
+                  col<G>("DESCRIPTION", 2, [](const G& g) { return text(g.description); }, true)},
                  width);
 }
 
-std::string group_details(const json& group, Width width)
+std::string group_details(const api::GroupDetail& group, Width width)
 {
     std::string out = render_fields(
-        {{"id", text(group, "id")}, {"name", text(group, "name")}, {"description", text(group, "description")}});
-    const json members = group.value("members", json::array());
-    out += fmt::format("\nmembers ({}):\n", members.size());
-    if (!members.empty()) out += table(members, user_columns(), width);
+        {{"id", std::to_string(group.id)}, {"name", group.name}, {"description", text(group.description)}});
+    out += fmt::format("\nmembers ({}):\n", group.members.size());
+    if (!group.members.empty()) out += table(group.members, user_columns(), width);
     return out;
 }
 
-std::string pools_table(const json& pools, Width width)
+std::string pools_table(const std::vector<api::Pool>& pools, Width width)
 {
+    using P = api::Pool;
     return table(pools,
-                 {id_col(), col("NAME", 1, "name"),
-                  col("STATE", 1, [](const json& r) { return r.value("enabled", true) ? "enabled" : "disabled"; }),
-                  col("READY", 1, "ready", false, true), col("IN USE", 1, "in_use", false, true),
-                  col("DESKTOPS", 2, "desktops", false, true),
-                  col("MIN/MAX", 2, [](const json& r) { return text(r, "min_ready") + "/" + text(r, "max_size"); }),
-                  col("ASSIGNMENT", 3, "assignment"), col("IMAGE", 3, "golden_image_id", false, true),
-                  col("PROTOCOLS", 4, "protocols"), col("REFRESH", 5, "refresh_policy"),
-                  col("DISPLAY NAME", 6, "display_name", true)},
+                 {number<P>("ID", 1, [](const P& p) { return std::to_string(p.id); }),
+                  col<P>("NAME", 1, [](const P& p) { return p.name; }),
+                  col<P>("STATE", 1, [](const P& p) { return state(!p.enabled); }),
+                  number<P>("READY", 1, [](const P& p) { return std::to_string(p.ready); }),
+                  number<P>("IN USE", 1, [](const P& p) { return std::to_string(p.in_use); }),
+                  number<P>("DESKTOPS", 2, [](const P& p) { return std::to_string(p.desktops); }),
+                  number<P>("MIN/MAX", 2, [](const P& p) { return fmt::format("{}/{}", p.min_ready, p.max_size); }),
+                  col<P>("ASSIGNMENT", 3, [](const P& p) { return p.assignment; }),
+                  number<P>("IMAGE", 3, [](const P& p) { return std::to_string(p.golden_image_id); }),
+                  col<P>("PROTOCOLS", 4, [](const P& p) { return join(p.protocols); }),
+                  col<P>("REFRESH", 5, [](const P& p) { return p.refresh_policy; }),
+                  col<P>("DISPLAY NAME", 6, [](const P& p) { return text(p.display_name); }, true)},
                  width);
 }
 
-std::string pool_details(const json& pool, Width width)
+std::string pool_details(const api::PoolDetail& pool, Width width)
 {
-    std::string out = render_fields({{"id", text(pool, "id")},
-                                     {"name", text(pool, "name")},
-                                     {"display name", text(pool, "display_name")},
-                                     {"state", pool.value("enabled", true) ? "enabled" : "disabled"},
-                                     {"assignment", text(pool, "assignment")},
-                                     {"golden image", text(pool, "golden_image_id")},
-                                     {"min ready", text(pool, "min_ready")},
-                                     {"max size", text(pool, "max_size")},
-                                     {"desktops", text(pool, "desktops")},
-                                     {"ready", text(pool, "ready")},
-                                     {"in use", text(pool, "in_use")},
-                                     {"protocols", text(pool, "protocols")},
-                                     {"refresh policy", text(pool, "refresh_policy")},
-                                     {"refresh cron", text(pool, "refresh_cron")},
-                                     {"idle timeout", seconds(pool, "idle_timeout_s")},
-                                     {"disconnected timeout", seconds(pool, "disconnected_timeout_s")},
-                                     {"max session", seconds(pool, "max_session_s")},
-                                     {"created", time_of(pool, "created_at")},
-                                     {"updated", time_of(pool, "updated_at")}});
-    const json entitlements = pool.value("entitlements", json::array());
-    out += fmt::format("\nentitlements ({}):\n", entitlements.size());
-    if (!entitlements.empty()) {
-        out += table(entitlements,
-                     {id_col(), col("USER", 1, "username"), col("GROUP", 1, "group_name")}, width);
+    std::string out = render_fields({{"id", std::to_string(pool.id)},
+                                     {"name", pool.name},
+                                     {"display name", text(pool.display_name)},
+                                     {"state", state(!pool.enabled)},
+                                     {"assignment", pool.assignment},
+                                     {"golden image", std::to_string(pool.golden_image_id)},
+                                     {"min ready", std::to_string(pool.min_ready)},
+                                     {"max size", std::to_string(pool.max_size)},
+                                     {"desktops", std::to_string(pool.desktops)},
+                                     {"ready", std::to_string(pool.ready)},
+                                     {"in use", std::to_string(pool.in_use)},
+                                     {"protocols", join(pool.protocols)},
+                                     {"refresh policy", pool.refresh_policy},
+                                     {"refresh cron", text(pool.refresh_cron)},
+                                     {"idle timeout", limit_s(pool.idle_timeout_s)},
+                                     {"disconnected timeout", limit_s(pool.disconnected_timeout_s)},
+                                     {"max session", limit_s(pool.max_session_s)},
+                                     {"created", show_time(pool.created_at)},
+                                     {"updated", show_time(pool.updated_at)}});
+    out += fmt::format("\nentitlements ({}):\n", pool.entitlements.size());
+    if (!pool.entitlements.empty()) {
+        using E = api::PoolEntitlement;
+        out += table(pool.entitlements,
+                     {number<E>("ID", 1, [](const E& e) { return std::to_string(e.id); }),
+                      col<E>("USER", 1, [](const E& e) { return text(e.username); }),
+                      col<E>("GROUP", 1, [](const E& e) { return text(e.group_name); })},
+                     width);
     }
     return out;
 }
 
-std::string images_table(const json& images, Width width)
+std::string images_table(const std::vector<api::Image>& images, Width width)
 {
+    using I = api::Image;
     return table(images,
-                 {id_col(), col("NAME", 1, "name"), col("VERSION", 1, "version", false, true), col("STATE", 1, "state"),
-                  col("MEMORY", 2, [](const json& r) { return text(r, "memory_mib") + " MiB"; }, false, true),
-                  col("VCPUS", 3, "vcpus", false, true),
-                  col("DISPLAY", 4, [](const json& r) { return text(r, "fb_width") + "x" + text(r, "fb_height"); }),
-                  col("CREATED", 3, [](const json& r) { return time_of(r, "created_at"); }),
-                  col("DESCRIPTION", 5, "description", true), col("ERROR", 2, "error", true)},
+                 {number<I>("ID", 1, [](const I& i) { return std::to_string(i.id); }),
+                  col<I>("NAME", 1, [](const I& i) { return i.name; }),
+                  number<I>("VERSION", 1, [](const I& i) { return std::to_string(i.version); }),
+                  col<I>("STATE", 1, [](const I& i) { return i.state; }),
+                  number<I>("MEMORY", 2, [](const I& i) { return std::to_string(i.memory_mib) + " MiB"; }),
+                  number<I>("VCPUS", 3, [](const I& i) { return std::to_string(i.vcpus); }),
+                  col<I>("DISPLAY", 4, [](const I& i) { return fmt::format("{}x{}", i.fb_width, i.fb_height); }),
+                  col<I>("CREATED", 3, [](const I& i) { return show_time(i.created_at); }),
+                  col<I>("DESCRIPTION", 5, [](const I& i) { return text(i.description); }, true),
+                  col<I>("ERROR", 2, [](const I& i) { return text(i.error); }, true)},
                  width);
 }
 
-std::string image_details(const json& image)
+std::string image_details(const api::Image& image)
 {
-    return render_fields({{"id", text(image, "id")},
-                          {"name", text(image, "name")},
-                          {"version", text(image, "version")},
-                          {"state", text(image, "state")},
-                          {"error", text(image, "error")},
-                          {"state file", text(image, "state_path")},
-                          {"memory file", text(image, "memory_path")},
-                          {"memory", text(image, "memory_mib") + " MiB"},
-                          {"vcpus", text(image, "vcpus")},
-                          {"display", text(image, "fb_width") + "x" + text(image, "fb_height")},
-                          {"description", text(image, "description")},
-                          {"created", time_of(image, "created_at")}});
+    return render_fields({{"id", std::to_string(image.id)},
+                          {"name", image.name},
+                          {"version", std::to_string(image.version)},
+                          {"state", image.state},
+                          {"error", text(image.error)},
+                          {"state file", image.state_path},
+                          {"memory file", image.memory_path},
+                          {"memory", std::to_string(image.memory_mib) + " MiB"},
+                          {"vcpus", std::to_string(image.vcpus)},
+                          {"display", fmt::format("{}x{}", image.fb_width, image.fb_height)},
+                          {"description", text(image.description)},
+                          {"created", show_time(image.created_at)}});
 }
 
-std::string desktops_table(const json& desktops, const PoolNames& pools, Width width)
+std::string desktops_table(const std::vector<api::Desktop>& desktops, const PoolNames& pools, Width width)
 {
+    using D = api::Desktop;
     return table(desktops,
-                 {id_col(), col("NAME", 1, "name"),
-                  col("POOL", 1, [&pools](const json& r) { return pool_of(r, "pool_id", pools); }),
-                  col("STATE", 1, "actual_state"), col("DESIRED", 2, "desired_state"),
-                  col("USER", 2, "assigned_user_id", false, true), col("HOST", 3, "host_id", false, true),
-                  col("GEN", 3, "generation", false, true), col("VNC", 4, "vnc_port", false, true),
-                  col("RDP", 4, "rdp_port", false, true),
-                  col("SINCE", 3, [](const json& r) { return time_of(r, "state_changed_at"); }),
-                  col("ERROR", 2, "error", true)},
+                 {number<D>("ID", 1, [](const D& d) { return std::to_string(d.id); }),
+                  col<D>("NAME", 1, [](const D& d) { return d.name; }),
+                  col<D>("POOL", 1, [&pools](const D& d) { return pool_of(d.pool_id, pools); }),
+                  col<D>("STATE", 1, [](const D& d) { return d.actual_state; }),
+                  col<D>("DESIRED", 2, [](const D& d) { return d.desired_state; }),
+                  number<D>("USER", 2, [](const D& d) { return num(d.assigned_user_id); }),
+                  number<D>("HOST", 3, [](const D& d) { return num(d.host_id); }),
+                  number<D>("GEN", 3, [](const D& d) { return std::to_string(d.generation); }),
+                  number<D>("VNC", 4, [](const D& d) { return num(d.vnc_port); }),
+                  number<D>("RDP", 4, [](const D& d) { return num(d.rdp_port); }),
+                  col<D>("SINCE", 3, [](const D& d) { return show_time(d.state_changed_at); }),
+                  col<D>("ERROR", 2, [](const D& d) { return text(d.error); }, true)},
                  width);
 }
 
-std::string sessions_table(const json& sessions, const PoolNames& pools, Width width)
+std::string sessions_table(const std::vector<api::Session>& sessions, const PoolNames& pools, Width width)
 {
+    using S = api::Session;
     return table(sessions,
-                 {id_col(), col("USER", 1, "username"),
-                  col("POOL", 1, [&pools](const json& r) { return pool_of(r, "pool_id", pools); }),
-                  col("STATE", 1, "state"), col("DESKTOP", 2, "desktop_id", false, true),
-                  col("PROTOCOL", 2, "protocol"),
-                  col("STARTED", 2, [](const json& r) { return time_of(r, "started_at"); }),
-                  col("LAST ACTIVITY", 4, [](const json& r) { return time_of(r, "last_activity_at"); }),
-                  col("ENDED", 3, [](const json& r) { return time_of(r, "ended_at"); }),
-                  col("CLIENT", 5, "client_address"), col("END REASON", 4, "end_reason", true)},
+                 {number<S>("ID", 1, [](const S& s) { return std::to_string(s.id); }),
+                  col<S>("USER", 1, [](const S& s) { return s.username; }),
+                  col<S>("POOL", 1, [&pools](const S& s) { return pool_of(s.pool_id, pools); }),
+                  col<S>("STATE", 1, [](const S& s) { return s.state; }),
+                  number<S>("DESKTOP", 2, [](const S& s) { return std::to_string(s.desktop_id); }),
+                  col<S>("PROTOCOL", 2, [](const S& s) { return s.protocol; }),
+                  col<S>("STARTED", 2, [](const S& s) { return show_time(s.started_at); }),
+                  col<S>("LAST ACTIVITY", 4, [](const S& s) { return show_time(s.last_activity_at); }),
+                  col<S>("ENDED", 3, [](const S& s) { return show_time(s.ended_at); }),
+                  col<S>("CLIENT", 5, [](const S& s) { return text(s.client_address); }),
+                  col<S>("END REASON", 4, [](const S& s) { return text(s.end_reason); }, true)},
                  width);
 }
 
-std::string hosts_table(const json& hosts, Width width)
+std::string hosts_table(const std::vector<api::Host>& hosts, Width width)
 {
+    using H = api::Host;
     return table(hosts,
-                 {id_col(), col("NAME", 1, "name"), col("STATE", 1, "state"), col("ADDRESS", 2, "address"),
-                  col("DESKTOPS", 1, "desktops", false, true), col("VCPUS", 3, "vcpus_total", false, true),
-                  col("MEMORY", 3, [](const json& r) { return text(r, "memory_mib_total") + " MiB"; }, false, true),
-                  col("HEARTBEAT", 2, [](const json& r) { return time_of(r, "last_heartbeat_at"); }),
-                  col("VERSION", 4, "agent_version")},
+                 {number<H>("ID", 1, [](const H& h) { return std::to_string(h.id); }),
+                  col<H>("NAME", 1, [](const H& h) { return h.name; }),
+                  col<H>("STATE", 1, [](const H& h) { return h.state; }),
+                  col<H>("ADDRESS", 2, [](const H& h) { return h.address; }),
+                  number<H>("DESKTOPS", 1, [](const H& h) { return std::to_string(h.desktops); }),
+                  number<H>("VCPUS", 3, [](const H& h) { return std::to_string(h.vcpus_total); }),
+                  number<H>("MEMORY", 3, [](const H& h) { return std::to_string(h.memory_mib_total) + " MiB"; }),
+                  col<H>("HEARTBEAT", 2, [](const H& h) { return show_time(h.last_heartbeat_at); }),
+                  col<H>("VERSION", 4, [](const H& h) { return text(h.agent_version); })},
                  width);
 }
 
-std::string jobs_table(const json& jobs, const PoolNames& pools, Width width)
+std::string jobs_table(const std::vector<api::Job>& jobs, const PoolNames& pools, Width width)
 {
+    using J = api::Job;
     return table(jobs,
-                 {id_col(), col("TYPE", 1, "type"),
-                  col("POOL", 1, [&pools](const json& r) { return pool_of(r, "pool_id", pools); }),
-                  col("STATE", 1, "state"),
-                  col("PROGRESS", 1, [](const json& r) { return text(r, "progress_done") + "/" + text(r, "progress_total"); },
-                      false, true),
-                  col("IMAGE", 3, "target_image_id", false, true), col("CANCEL", 3, "cancel_requested"),
-                  col("CREATED", 2, [](const json& r) { return time_of(r, "created_at"); }),
-                  col("FINISHED", 3, [](const json& r) { return time_of(r, "finished_at"); }),
-                  col("ERROR", 2, "error", true)},
+                 {number<J>("ID", 1, [](const J& j) { return std::to_string(j.id); }),
+                  col<J>("TYPE", 1, [](const J& j) { return j.type; }),
+                  col<J>("POOL", 1, [&pools](const J& j) { return pool_of(j.pool_id, pools); }),
+                  col<J>("STATE", 1, [](const J& j) { return j.state; }),
+                  number<J>("PROGRESS", 1, [](const J& j) { return fmt::format("{}/{}", j.progress_done, j.progress_total); }),
+                  number<J>("IMAGE", 3, [](const J& j) { return num(j.target_image_id); }),
+                  col<J>("CANCEL", 3, [](const J& j) { return yes_no(j.cancel_requested); }),
+                  col<J>("CREATED", 2, [](const J& j) { return show_time(j.created_at); }),
+                  col<J>("FINISHED", 3, [](const J& j) { return show_time(j.finished_at); }),
+                  col<J>("ERROR", 2, [](const J& j) { return text(j.error); }, true)},
                  width);
 }
 
-std::string job_details(const json& job, const PoolNames& pools)
+std::string job_details(const api::Job& job, const PoolNames& pools)
 {
-    return render_fields({{"id", text(job, "id")},
-                          {"type", text(job, "type")},
-                          {"pool", pool_of(job, "pool_id", pools)},
-                          {"target image", text(job, "target_image_id")},
-                          {"state", text(job, "state")},
-                          {"progress", text(job, "progress_done") + "/" + text(job, "progress_total")},
-                          {"cancel requested", text(job, "cancel_requested")},
-                          {"error", text(job, "error")},
-                          {"run at", time_of(job, "run_at")},
-                          {"force after", time_of(job, "force_after")},
-                          {"created", time_of(job, "created_at")},
-                          {"started", time_of(job, "started_at")},
-                          {"finished", time_of(job, "finished_at")},
-                          {"claimed by", text(job, "claimed_by")}});
+    return render_fields({{"id", std::to_string(job.id)},
+                          {"type", job.type},
+                          {"pool", pool_of(job.pool_id, pools)},
+                          {"target image", num(job.target_image_id)},
+                          {"state", job.state},
+                          {"progress", fmt::format("{}/{}", job.progress_done, job.progress_total)},
+                          {"cancel requested", yes_no(job.cancel_requested)},
+                          {"error", text(job.error)},
+                          {"run at", show_time(job.run_at)},
+                          {"scheduled for", show_time(job.scheduled_for)},
+                          {"force after", show_time(job.force_after)},
+                          {"created", show_time(job.created_at)},
+                          {"started", show_time(job.started_at)},
+                          {"finished", show_time(job.finished_at)},
+                          {"claimed by", text(job.claimed_by)}});
 }
 
-std::string audit_table(const json& entries, Width width)
+std::string audit_table(const std::vector<api::AuditEntry>& entries, Width width)
 {
+    using A = api::AuditEntry;
     return table(entries,
-                 {id_col(), col("AT", 1, [](const json& r) { return time_of(r, "at"); }), col("ACTOR", 1, "actor"),
-                  col("ACTION", 1, "action"),
-                  col("TARGET", 2,
-                      [](const json& r) {
-                          const std::string type = text(r, "target_type");
-                          return type == "-" ? type : type + " " + text(r, "target_id");
-                      }),
-                  col("OK", 2, "success"), col("SOURCE", 4, "source_address"),
-                  col("DETAILS", 3,
-                      [](const json& r) {
-                          return r.contains("details") && !r["details"].empty() ? r["details"].dump() : "-";
-                      },
-                      true)},
+                 {number<A>("ID", 1, [](const A& a) { return std::to_string(a.id); }),
+                  col<A>("AT", 1, [](const A& a) { return show_time(a.at); }),
+                  col<A>("ACTOR", 1, [](const A& a) { return a.actor; }),
+                  col<A>("ACTION", 1, [](const A& a) { return a.action; }),
+                  col<A>("TARGET", 2,
+                         [](const A& a) { return a.target_type ? *a.target_type + " " + text(a.target_id) : "-"; }),
+                  col<A>("OK", 2, [](const A& a) { return yes_no(a.success); }),
+                  col<A>("SOURCE", 4, [](const A& a) { return text(a.source_address); }),
+                  col<A>("DETAILS", 3, [](const A& a) { return a.details.empty() ? "-" : a.details.dump(); }, true)},
                  width);
 }
 
-std::string describe(const json& object, const std::string& kind)
+std::string me_details(const api::Me& me)
 {
-    const char* key = kind == "user" ? "username" : "name";
-    std::string name = object.is_object() && object.contains(key) && object[key].is_string() ? object[key].get<std::string>() : "";
-    if (kind == "image" && object.contains("version")) name += " v" + text(object, "version");
-    return fmt::format("{}{}(id {})", kind, name.empty() ? " " : " " + name + " ", text(object, "id"));
+    return render_fields({{"user", me.username},
+                          {"display name", text(me.display_name)},
+                          {"role", me.role},
+                          {"last login", show_time(me.last_login_at)}});
 }
 
-std::optional<long long> last_id(const json& rows)
-{
-    if (!rows.is_array() || rows.empty() || !rows.back().contains("id")) return std::nullopt;
-    return rows.back()["id"].get<long long>();
-}
-
-LoginInfo login_info(const json& login)
-{
-    LoginInfo info;
-    info.token = login.value("token", "");
-    info.expires_at = login.value("expires_at", "");
-    if (login.contains("user") && login["user"].is_object()) {
-        info.username = login["user"].value("username", "");
-        info.role = login["user"].value("role", "");
-    }
-    return info;
-}
-
-std::string me_details(const json& me)
-{
-    return render_fields({{"user", text(me, "username")},
-                          {"display name", text(me, "display_name")},
-                          {"role", text(me, "role")},
-                          {"last login", time_of(me, "last_login_at")}});
-}
-
-std::string status_summary(const json& users, const json& pools, const json& hosts, const json& live_sessions)
+std::string status_summary(const std::vector<api::User>& users, const std::vector<api::Pool>& pools,
+                           const std::vector<api::Host>& hosts, const std::vector<api::Session>& live_sessions)
 {
     long long desktops = 0, ready = 0, in_use = 0;
     for (const auto& pool : pools) {
-        desktops += pool.value("desktops", 0LL);
-        ready += pool.value("ready", 0LL);
-        in_use += pool.value("in_use", 0LL);
+        desktops += pool.desktops;
+        ready += pool.ready;
+        in_use += pool.in_use;
     }
     std::size_t online = 0;
-    for (const auto& host : hosts) online += host.value("state", "") == "online" ? 1 : 0;
+    for (const auto& host : hosts) online += host.state == "online" ? 1 : 0;
     return fmt::format("users: {}  pools: {}  hosts: {} ({} online)  desktops: {} ({} ready, {} in use)  live "
                        "sessions: {}{}\n",
                        users.size(), pools.size(), hosts.size(), online, desktops, ready, in_use, live_sessions.size(),

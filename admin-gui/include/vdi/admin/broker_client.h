@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vdi/common/api/error.h"
 #include "vdi/common/error.h"
 
 namespace vdi::admin {
@@ -55,9 +56,8 @@ struct BrokerResponse {
     bool ok() const { return status >= 200 && status < 300; }
     // The body as JSON; vdi::Error when it is not JSON (a broker always answers JSON).
     nlohmann::json json() const;
-    // From the API's error body {"error": {"code", "message"}}; "" when absent.
-    std::string error_code() const;
-    std::string error_message() const;
+    // The API's error body {"error": {"code", "message"}}; nullopt when the body is not one.
+    std::optional<api::Error> error() const;
 };
 
 // No answer from the broker. what() says what failed, where, and what the user can do.
