@@ -72,14 +72,15 @@ BrokerTrust CliContext::login_trust(const BrokerAddress& address, const std::opt
 BrokerClient& CliContext::client()
 {
     if (client_) return *client_;
+    const char* env_token = std::getenv("VDI_TOKEN");
+    std::string token = env_token != nullptr ? env_token : "";
     std::optional<StoredLogin> stored;
     try {
         stored = store().load();
     } catch (const Error& e) {
-        throw CliExit(Exit::not_logged_in, e.what());
+        // (a script with $VDI_TOKEN and $VDI_BROKER needs no stored login, broken or not)
+        if (token.empty() || !options_.broker) throw CliExit(Exit::not_logged_in, e.what());
     }
-    const char* env_token = std::getenv("VDI_TOKEN");
-    std::string token = env_token != nullptr ? env_token : "";
     std::optional<BrokerAddress> address;
     if (options_.broker) {
         address = parse_address(*options_.broker);
