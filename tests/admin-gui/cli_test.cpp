@@ -76,54 +76,63 @@ TEST_CASE("services --check: refuse an unmigrated or unreachable database, accep
     CHECK_THAT(typo.output, Catch::Contains("unknown key 'dns' in [database]"));
 }
 
-TEST_CASE("vdictl user: add, show, list, disable, with bad input refused and actions audited", "[cli]")
+TEST_CASE("vdictl migrate --status: the schema version, without changing it", "[cli]")
+{
+    TestDatabase db(TestDatabase::Schema::empty);
+    const std::string version = std::to_string(vdi::db::embedded_migrations().size());
+    const auto before = run_process({VDICTL, "--dsn", db.dsn(), "migrate", "--status"});
+    CHECK(before.exit_code == 0);
+    CHECK_THAT(before.output, Catch::Contains("schema: version 0 of " + version) && Catch::Contains("vdictl migrate"));
+    CHECK_THAT(run_process({VDICTL, "--dsn", db.dsn(), "migrate", "--status"}).output,
+               Catch::Contains("version 0 of"));  // (nothing applied by asking)
+    REQUIRE(run_process({VDICTL, "--dsn", db.dsn(), "migrate"}).exit_code == 0);
+    const auto after = run_process({VDICTL, "--dsn", db.dsn(), "migrate", "--status"});
+    CHECK_THAT(after.output, Catch::Contains("schema: version " + version + " of " + version));
+}
+
+TEST_CASE("vdictl bootstrap-admin: the first admin once, audited, then refused, the password rule holds", "[cli]")
 {
     TestDatabase db;
-    const auto added = run_process(
-        {VDICTL, "--dsn", db.dsn(), "user", "add", "alice", "--role", "admin", "--display-name", "Alice A",
-         "--password-stdin"},
-        "correct horse battery\n");
-    INFO(added.output);
-    REQUIRE(added.exit_code == 0);
-    CHECK_THAT(added.output, Catch::Contains("created user alice"));
-
-    const auto shown = run_process({VDICTL, "--dsn", db.dsn(), "user", "show", "ALICE"});
-    CHECK(shown.exit_code == 0);
-    CHECK_THAT(shown.output, Catch::Contains("role: admin") && Catch::Contains("display name: Alice A"));
-    CHECK(run_process({VDICTL, "--dsn", db.dsn(), "user", "show", "nobody"}).exit_code == 3);
-
-    const auto duplicate = run_process({VDICTL, "--dsn", db.dsn(), "user", "add", "Alice", "--password-stdin"},
-                                       "another password\n");
-    CHECK(duplicate.exit_code == 1);
-    CHECK_THAT(duplicate.output, Catch::Contains("users_username_key"));
     const auto short_password =
-        run_process({VDICTL, "--dsn", db.dsn(), "user", "add", "bob", "--password-stdin"}, "short\n");
-    CHECK(short_password.exit_code == 1);
+        run_process({VDICTL, "--dsn", db.dsn(), "bootstrap-admin", "root", "--password-stdin"}, "short\n");
+    CHECK(short_password.exit_code == 2);
     CHECK_THAT(short_password.output, Catch::Contains("at least 8 characters"));
-    const auto bad_role = run_process({VDICTL, "--dsn", db.dsn(), "user", "add", "bob", "--role", "root"}, "");
-    CHECK(bad_role.exit_code != 0);
 
-    REQUIRE(run_process({VDICTL, "--dsn", db.dsn(), "user", "disable", "alice"}).exit_code == 0);
-    const auto listed = run_process({VDICTL, "--dsn", db.dsn(), "user", "list"});
-    CHECK_THAT(listed.output, Catch::Contains("alice") && Catch::Contains("disabled"));
+    const auto created = run_process(
+        {VDICTL, "--dsn", db.dsn(), "bootstrap-admin", "root", "--display-name", "Root R", "--password-stdin"},
+        "correct horse battery\n");
+    INFO(created.output);
+    REQUIRE(created.exit_code == 0);
+    CHECK_THAT(created.output, Catch::Contains("created the first admin root") && Catch::Contains("vdictl login"));
+
+    const auto again =
+        run_process({VDICTL, "--dsn", db.dsn(), "bootstrap-admin", "other", "--password-stdin"}, "another password\n");
+    CHECK(again.exit_code == 3);
+    CHECK_THAT(again.output, Catch::Contains("there is an admin already (root)"));
 
     vdi::db::in_transaction(db.connection(), "inspect", [](pqxx::work& tx) {
-        const auto alice = vdi::db::UserRepository(tx).find_by_username("alice");
-        REQUIRE(alice);
-        CHECK(alice->disabled);
+        vdi::db::UserRepository users(tx);
+        CHECK(users.list().size() == 1);
+        const auto root = users.find_by_username("root");
+        REQUIRE(root);
+        CHECK(root->role == vdi::db::UserRole::admin);
+        CHECK(root->display_name == "Root R");
         // the stored hash is Argon2id of the password given on stdin, and nothing else
-        CHECK(vdi::verify_password("correct horse battery", alice->password_hash));
-        CHECK_FALSE(vdi::verify_password("correct horse battery\n", alice->password_hash));
+        CHECK(vdi::verify_password("correct horse battery", root->password_hash));
+        CHECK_FALSE(vdi::verify_password("correct horse battery\n", root->password_hash));
         const auto entries = vdi::db::AuditRepository(tx).list();
-        REQUIRE(entries.size() == 2);
-        CHECK(entries[0].action == "user.disable");
-        CHECK(entries[1].action == "user.create");
-        CHECK(entries[1].details.dump().find("correct horse") == std::string::npos);
+        REQUIRE(entries.size() == 1);
+        CHECK(entries[0].action == "user.create");
+        CHECK(entries[0].target_id == std::to_string(root->id));
+        CHECK_THAT(entries[0].actor, Catch::StartsWith("vdictl@"));
+        CHECK(entries[0].details.dump().find("correct horse") == std::string::npos);
     });
 
-    const auto status = run_process({VDICTL, "--dsn", db.dsn(), "status"});
-    CHECK(status.exit_code == 0);
-    const std::string version = std::to_string(vdi::db::embedded_migrations().size());
-    CHECK_THAT(status.output, Catch::Contains("schema: version " + version + " of " + version) &&
-                                  Catch::Contains("users: 1"));
+    // a disabled admin is no admin: bootstrap may recover the installation
+    vdi::db::in_transaction(db.connection(), "disable", [](pqxx::work& tx) {
+        vdi::db::UserRepository users(tx);
+        users.set_disabled(users.find_by_username("root")->id, true);
+    });
+    CHECK(run_process({VDICTL, "--dsn", db.dsn(), "bootstrap-admin", "rescue", "--password-stdin"}, "rescue password\n")
+              .exit_code == 0);
 }
