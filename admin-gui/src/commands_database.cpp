@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "vdi/common/api/user.h"
 #include "vdi/common/crypto.h"
 #include "vdi/common/db/audit_repository.h"
 #include "vdi/common/db/migrations.h"
@@ -16,10 +17,6 @@
 namespace vdi::admin {
 
 namespace {
-
-// The broker's rule for a new password (docs/api.md: 8+), which an admin created before any
-// broker runs must meet too.
-constexpr std::size_t min_password_length = 8;
 
 std::unique_ptr<pqxx::connection> connect(const CommonOptions& common)
 {
@@ -71,8 +68,8 @@ int bootstrap_admin(const CommonOptions& common, const BootstrapOptions& o)
                                                  *admin));
     }
     const std::string password = read_secret("password for " + o.username + ": ", o.password_stdin);
-    if (password.size() < min_password_length) {
-        throw CliExit(Exit::usage, fmt::format("the password must have at least {} characters", min_password_length));
+    if (password.size() < api::min_password_length) {
+        throw CliExit(Exit::usage, fmt::format("the password must have at least {} characters", api::min_password_length));
     }
     const std::string hash = hash_password(password);
     const auto created = db::in_transaction(*connection, "create the first admin", [&](pqxx::work& tx) {
@@ -85,14 +82,10 @@ int bootstrap_admin(const CommonOptions& common, const BootstrapOptions& o)
             }
         }
         const auto user = users.create({o.username, o.display_name, hash, db::UserRole::admin});
-        db::AuditEntry entry;
         const char* login = ::getlogin();
-        entry.actor = "vdictl@" + std::string(login != nullptr ? login : "local");
-        entry.action = "user.create";
-        entry.target_type = "user";
-        entry.target_id = std::to_string(user.id);
-        entry.details = {{"username", user.username}, {"role", "admin"}, {"bootstrap", true}};
-        db::AuditRepository(tx).append(entry);
+        db::AuditRepository(tx).append(db::AuditEntry::of(
+            {std::nullopt, "vdictl@" + std::string(login != nullptr ? login : "local"), std::nullopt}, "user.create",
+            "user", std::to_string(user.id), {{"username", user.username}, {"role", "admin"}, {"bootstrap", true}}));
         return user;
     });
     std::cout << fmt::format("created the first admin {} (id {}); log in with 'vdictl login --broker URL --user {}'\n",

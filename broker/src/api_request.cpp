@@ -3,6 +3,8 @@
 
 #include <charconv>
 
+#include "vdi/common/api/user.h"
+
 namespace vdi::broker {
 namespace {
 
@@ -103,12 +105,12 @@ std::vector<RouteSpec> make_routes()
         // administration: users and groups
         {"GET", "/api/v1/admin/users", admin, {}, {}, Endpoint::list_users},
         {"POST", "/api/v1/admin/users", admin,
-         {str("username", true, 64, 1), str("password", true, 1024, 8), str("display_name", false, 200),
+         {str("username", true, 64, 1), str("password", true, 1024, api::min_password_length), str("display_name", false, 200),
           choice("role", false, {"user", "admin"})},
          {}, Endpoint::create_user},
         {"GET", "/api/v1/admin/users/{id}", admin, {}, {}, Endpoint::show_user},
         {"PATCH", "/api/v1/admin/users/{id}", admin,
-         {str("display_name", false, 200), str("password", false, 1024, 8), choice("role", false, {"user", "admin"}),
+         {str("display_name", false, 200), str("password", false, 1024, api::min_password_length), choice("role", false, {"user", "admin"}),
           boolean("disabled")},
          {}, Endpoint::update_user},
         {"DELETE", "/api/v1/admin/users/{id}", admin, {}, {}, Endpoint::delete_user},

@@ -2,6 +2,7 @@
 // /api/v1/admin/users routes.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,10 @@
 #include "vdi/common/api/json.h"
 
 namespace vdi::api {
+
+// The shortest password the broker accepts for an account (POST/PATCH /api/v1/admin/users); the
+// route table and vdictl bootstrap-admin both use it.
+constexpr std::size_t min_password_length = 8;
 
 // ---- thin clients
 
