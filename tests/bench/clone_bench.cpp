@@ -233,7 +233,7 @@ int main(int argc, char** argv)
             }
             display_restore.push_back(ms_since(t0, Clock::now()));
         }
-        std::this_thread::sleep_for(2s);
+        std::this_thread::sleep_for(2s);  // measurement set-up: the fleet settles before it is counted
         int counted = 0;
         for (auto& clone : display_fleet) {
             const auto response = vdi::test::unix_request(clone->socket.string(), R"({"cmd":"status"})");
@@ -316,7 +316,7 @@ int main(int argc, char** argv)
         bool saved = false;
         if (qmp_fd) {
             // saved running (as a golden desktop is), so that the restored QEMU resumes by itself
-            std::this_thread::sleep_for(2s);
+            std::this_thread::sleep_for(2s);  // measurement set-up: the guest runs a while before the save
             qmp(fd, R"({"execute":"migrate","arguments":{"uri":"exec:cat > )" + state.string() + R"("}})");
             saved = vdi::test::wait_until([&] {
                 const auto info = qmp(fd, R"({"execute":"query-migrate"})");
@@ -347,12 +347,12 @@ int main(int argc, char** argv)
                         const auto status = qmp(q.get(), R"({"execute":"query-status"})");
                         running = status && (*status)["return"].value("status", "") == "running";
                     }
-                    if (!running) std::this_thread::sleep_for(500us);
+                    if (!running) std::this_thread::sleep_for(500us);  // the poll interval of this deadline loop
                 }
                 if (running) {
                     restores.push_back(ms_since(t0, Clock::now()));
                     if (i == 0) {
-                        std::this_thread::sleep_for(5s);
+                        std::this_thread::sleep_for(5s);  // measurement window: idle before its memory is read
                         private_kib = bench::process_memory(qemu.pid(), {}).private_kib;
                     }
                 }

@@ -437,7 +437,7 @@ int main()
                                       "127.0.0.1:" + std::to_string(display)},
                                      "/dev/null");
         // connect once SeaBIOS has handed over to the boot sector (its text screen, 720x400)
-        std::this_thread::sleep_for(4s);
+        std::this_thread::sleep_for(4s);  // (QEMU gives no signal for the hand-over; a benchmark's set-up)
         rfbClient* q = nullptr;
         vdi::test::wait_until([&] { return (q = connect_viewer(5900 + display, "tight", false)) != nullptr; }, 30s);
         if (q != nullptr) {
@@ -488,9 +488,9 @@ int main()
                             bench::percentile(qemu_latency, 50), bench::percentile(qemu_latency, 99), qemu_latency.size());
             }
             rfbClientCleanup(q);
-            std::this_thread::sleep_for(2s);
+            std::this_thread::sleep_for(2s);  // measurement set-up: the viewer's departure settles
             const double q1 = cpu_seconds(qemu.pid());
-            std::this_thread::sleep_for(10s);
+            std::this_thread::sleep_for(10s);  // the measurement window itself
             const double alone = (cpu_seconds(qemu.pid()) - q1) / 10.0 * 100.0;
             qemu_idle = with_client - alone;
             std::printf("QEMU -vnc idle CPU: %.2f%% with a client, %.2f%% without\n", with_client, alone);

@@ -87,7 +87,7 @@ TEST_CASE("UniqueFd: move assignment closes the descriptor it held before", "[un
     CHECK(is_open(r2));
 }
 
-TEST_CASE("UniqueFd: release gives up ownership without closing; reset closes and replaces", "[unique_fd]")
+TEST_CASE("UniqueFd: release gives up ownership without closing, reset closes and replaces", "[unique_fd]")
 {
     const auto [read_end, write_end] = raw_pipe();
     int released = -1;
@@ -108,7 +108,7 @@ TEST_CASE("UniqueFd: release gives up ownership without closing; reset closes an
     CHECK_FALSE(is_open(write_end));
 }
 
-TEST_CASE("UniqueFd: close_checked closes now and reports success; an empty one reports nothing to do",
+TEST_CASE("UniqueFd: close_checked closes now and reports success, an empty one reports nothing to do",
           "[unique_fd]")
 {
     const auto [read_end, write_end] = raw_pipe();
