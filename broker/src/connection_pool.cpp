@@ -33,6 +33,12 @@ std::unique_ptr<pqxx::connection> ConnectionPool::take()
     return nullptr;
 }
 
+std::size_t ConnectionPool::waiting() const
+{
+    std::lock_guard lock(mutex_);
+    return queue_.size();
+}
+
 ConnectionPool::Lease ConnectionPool::acquire()
 {
     std::unique_lock lock(mutex_);

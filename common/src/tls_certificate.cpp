@@ -56,11 +56,12 @@ void ensure_certificate(const std::filesystem::path& certificate, const std::fil
     }
     FILE* key_file = std::fopen(private_key.c_str(), "w");
     FILE* cert_file = std::fopen(certificate.c_str(), "w");
-    const bool written = key_file != nullptr && cert_file != nullptr &&
-                         PEM_write_PrivateKey(key_file, key, nullptr, nullptr, 0, nullptr, nullptr) == 1 &&
-                         PEM_write_X509(cert_file, x509) == 1;
-    if (key_file != nullptr) std::fclose(key_file);
-    if (cert_file != nullptr) std::fclose(cert_file);
+    bool written = key_file != nullptr && cert_file != nullptr &&
+                   PEM_write_PrivateKey(key_file, key, nullptr, nullptr, 0, nullptr, nullptr) == 1 &&
+                   PEM_write_X509(cert_file, x509) == 1;
+    // fclose flushes: a full disk shows here, and a truncated key or certificate must not pass as written
+    if (key_file != nullptr && std::fclose(key_file) != 0) written = false;
+    if (cert_file != nullptr && std::fclose(cert_file) != 0) written = false;
     X509_free(x509);
     EVP_PKEY_free(key);
     if (!written) {

@@ -6,6 +6,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "vdi/common/unique_fd.h"
+
 namespace vdi::hv {
 
 std::optional<std::string> request_line(const std::filesystem::path& socket, const std::string& line,
@@ -17,9 +19,9 @@ std::optional<std::string> request_line(const std::filesystem::path& socket, con
         return std::nullopt;
     }
     std::strcpy(address.sun_path, socket.c_str());
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        if (fd >= 0) ::close(fd);
+    const UniqueFd socket_fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const int fd = socket_fd.get();
+    if (!socket_fd || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
         return std::nullopt;
     }
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(timeout).count();
@@ -27,7 +29,6 @@ std::optional<std::string> request_line(const std::filesystem::path& socket, con
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
     const std::string request = line + "\n";
     if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
-        ::close(fd);
         return std::nullopt;
     }
     std::string response;
@@ -39,7 +40,6 @@ std::optional<std::string> request_line(const std::filesystem::path& socket, con
         }
         response.append(buffer, static_cast<std::size_t>(n));
     }
-    ::close(fd);
     const auto newline = response.find('\n');
     if (newline == std::string::npos) {
         return std::nullopt;

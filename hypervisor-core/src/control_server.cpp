@@ -69,38 +69,35 @@ ControlServer::ControlServer(Machine& machine, std::filesystem::path socket_path
                                   sizeof(address.sun_path) - 1));
     }
     std::strcpy(address.sun_path, path_.c_str());
-    listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    listen_fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     ::unlink(path_.c_str());
     const mode_t old_mask = ::umask(0177);
-    const int rc = ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    const int rc = ::bind(listen_fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
     ::umask(old_mask);
-    if (rc != 0 || ::listen(listen_fd_, 8) != 0) {
-        const int err = errno;
-        ::close(listen_fd_);
-        throw HvError(fmt::format("cannot listen on control socket {}: {}", path_.string(), std::strerror(err)));
+    if (rc != 0 || ::listen(listen_fd_.get(), 8) != 0) {
+        throw HvError(fmt::format("cannot listen on control socket {}: {}", path_.string(), std::strerror(errno)));
     }
-    if (::pipe2(wake_fd_, O_CLOEXEC) != 0) {
-        ::close(listen_fd_);
-        throw HvError("cannot create the control server's wake-up pipe");
+    int wake[2];
+    if (::pipe2(wake, O_CLOEXEC) != 0) {
+        throw HvError(fmt::format("cannot create the control server's wake-up pipe: {}", std::strerror(errno)));
     }
+    wake_read_.reset(wake[0]);
+    wake_write_.reset(wake[1]);
     thread_ = std::thread([this] { serve(); });
 }
 
 ControlServer::~ControlServer()
 {
     stopping_ = true;
-    [[maybe_unused]] auto n = ::write(wake_fd_[1], "x", 1);
+    [[maybe_unused]] auto n = ::write(wake_write_.get(), "x", 1);
     thread_.join();
-    ::close(listen_fd_);
-    ::close(wake_fd_[0]);
-    ::close(wake_fd_[1]);
     ::unlink(path_.c_str());
 }
 
 void ControlServer::serve()
 {
     while (!stopping_) {
-        pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_[0], POLLIN, 0}};
+        pollfd fds[2] = {{listen_fd_.get(), POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
         if (::poll(fds, 2, -1) < 0) {
             if (errno == EINTR) {
                 continue;
@@ -111,10 +108,9 @@ void ControlServer::serve()
             break;
         }
         if (fds[0].revents & POLLIN) {
-            const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-            if (client >= 0) {
-                serve_client(client);
-                ::close(client);
+            const UniqueFd client(::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+            if (client) {
+                serve_client(client.get());
             }
         }
     }
@@ -126,7 +122,7 @@ void ControlServer::serve_client(int fd)
     std::string buffer;
     char chunk[4096];
     while (!stopping_) {
-        pollfd fds[2] = {{fd, POLLIN, 0}, {wake_fd_[0], POLLIN, 0}};
+        pollfd fds[2] = {{fd, POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
         const int ready = ::poll(fds, 2, 60000);
         if (ready <= 0 || fds[1].revents) {
             return;
@@ -317,6 +313,7 @@ nlohmann::json ControlServer::Handler::screenshot(const nlohmann::json& request)
         const std::string path = request["path"];
         std::ofstream out(path, std::ios::binary);
         out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+        out.close();  // a failed flush (a full disk) shows only here
         if (!out) {
             return refused("cannot write " + path);
         }

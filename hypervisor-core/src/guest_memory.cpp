@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "vdi/common/unique_fd.h"
+
 namespace vdi::hv {
 namespace {
 
@@ -49,25 +51,23 @@ GuestRegion& GuestMemory::add_anonymous(const std::string& name, std::uint64_t g
 GuestRegion& GuestMemory::add_file(const std::string& name, std::uint64_t guest_address, std::uint64_t size,
                                    const std::filesystem::path& file, std::uint64_t offset, bool dirty_logging)
 {
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    const UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
         throw HvError(fmt::format("cannot open memory file {}: {}", file.string(), std::strerror(errno)));
     }
     struct stat st {};
-    ::fstat(fd, &st);
+    ::fstat(fd.get(), &st);
     if (static_cast<std::uint64_t>(st.st_size) < offset + size) {
-        ::close(fd);
         throw HvError(fmt::format("memory file {} is {} bytes, shorter than the {} bytes its state says; rebuild "
                                   "the golden image",
                                   file.string(), st.st_size, offset + size));
     }
     // PROT_WRITE on a read-only fd is fine with MAP_PRIVATE: writes go to private copies
-    void* mapped = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd,
+    void* mapped = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd.get(),
                           static_cast<off_t>(offset));
-    const int err = errno;
-    ::close(fd);
     if (mapped == MAP_FAILED) {
-        throw HvError(fmt::format("cannot map memory file {}: {}", file.string(), std::strerror(err)));
+        // the mapping, once made, keeps the file; fd closes as this function returns
+        throw HvError(fmt::format("cannot map memory file {}: {}", file.string(), std::strerror(errno)));
     }
     ::madvise(mapped, size, MADV_DONTDUMP);
     mappings_.push_back({mapped, size});

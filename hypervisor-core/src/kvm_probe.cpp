@@ -10,25 +10,10 @@
 
 #include <fmt/format.h>
 
+#include "vdi/common/unique_fd.h"
+
 namespace vdi::hv {
 namespace {
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd()
-    {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 struct CapabilitySpec {
     const char* name;
@@ -74,7 +59,7 @@ nlohmann::json KvmProbe::to_json() const
 
 KvmProbe probe_kvm(const std::string& device)
 {
-    Fd kvm(::open(device.c_str(), O_RDWR | O_CLOEXEC));
+    UniqueFd kvm(::open(device.c_str(), O_RDWR | O_CLOEXEC));
     if (kvm.get() < 0) {
         const int err = errno;
         throw KvmUnavailable(fmt::format("cannot open {}: {}{}", device, std::strerror(err),

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "vdi/common/unique_fd.h"
 #include "vdi/hv/boot/memory_layout.h"
 #include "vdi/hv/boot/x86_boot.h"
 
@@ -161,11 +162,35 @@ Machine::Machine(Hypervisor& hypervisor, MachineSnapshot snapshot, const std::fi
 
 namespace {
 
+// A snapshot file that did not reach the disk: the snapshot is unusable, and the caller (the
+// control socket's "snapshot", a golden-image build) must hear why and what to do.
+[[noreturn]] void fail_snapshot_write(const std::filesystem::path& path, const char* step, int err)
+{
+    const bool full = err == ENOSPC || err == EDQUOT;
+    throw HvError(fmt::format("could not write snapshot file {} to disk ({}: {}); {}", path.string(), step,
+                              std::strerror(err),
+                              full ? "free space on its file system, then take the snapshot again (for a golden "
+                                     "image: rebuild it)"
+                                   : "check the disk and its file system, then take the snapshot again (for a "
+                                     "golden image: rebuild it)"));
+}
+
+// fsync, then close with its error checked: a snapshot is complete only once both succeed.
+void finish_snapshot_file(const std::filesystem::path& path, UniqueFd& fd)
+{
+    if (::fsync(fd.get()) != 0) {
+        fail_snapshot_write(path, "fsync", errno);
+    }
+    if (const int err = fd.close_checked(); err != 0) {
+        fail_snapshot_write(path, "close", err);
+    }
+}
+
 // Writes the regions back to back at page-aligned offsets, leaving all-zero pages as holes.
 std::vector<MemoryRegionRecord> write_memory_file(const std::filesystem::path& path, const GuestMemory& memory)
 {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) {
         throw HvError(fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
     }
     std::vector<MemoryRegionRecord> records;
@@ -180,44 +205,38 @@ std::vector<MemoryRegionRecord> write_memory_file(const std::filesystem::path& p
             }
             std::uint64_t written = 0;
             while (written < 4096) {
-                const ssize_t n = ::pwrite(fd, data + written, 4096 - written,
+                const ssize_t n = ::pwrite(fd.get(), data + written, 4096 - written,
                                            static_cast<off_t>(offset + page + written));
                 if (n <= 0) {
-                    const int err = errno;
-                    ::close(fd);
-                    throw HvError(fmt::format("writing {} failed: {}", path.string(), std::strerror(err)));
+                    fail_snapshot_write(path, "write", n == 0 ? ENOSPC : errno);
                 }
                 written += static_cast<std::uint64_t>(n);
             }
         }
         offset += region.size;
     }
-    if (::ftruncate(fd, static_cast<off_t>(offset)) != 0 || ::fsync(fd) != 0) {
-        const int err = errno;
-        ::close(fd);
-        throw HvError(fmt::format("finishing {} failed: {}", path.string(), std::strerror(err)));
+    if (::ftruncate(fd.get(), static_cast<off_t>(offset)) != 0) {
+        fail_snapshot_write(path, "ftruncate", errno);
     }
-    ::close(fd);
+    finish_snapshot_file(path, fd);
     return records;
 }
 
 void write_whole_file(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes)
 {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) {
         throw HvError(fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
     }
     std::size_t written = 0;
     while (written < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+        const ssize_t n = ::write(fd.get(), bytes.data() + written, bytes.size() - written);
         if (n <= 0) {
-            ::close(fd);
-            throw HvError(fmt::format("writing {} failed", path.string()));
+            fail_snapshot_write(path, "write", n == 0 ? ENOSPC : errno);
         }
         written += static_cast<std::size_t>(n);
     }
-    ::fsync(fd);
-    ::close(fd);
+    finish_snapshot_file(path, fd);
 }
 
 }  // namespace

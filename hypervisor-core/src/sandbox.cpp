@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <seccomp.h>
 
+#include "vdi/common/unique_fd.h"
 #include "vdi/hv/hypervisor.h"
 
 namespace vdi::hv {
@@ -77,28 +78,26 @@ int restrict_filesystem(const SandboxPaths& paths)
     }
     landlock_ruleset_attr ruleset{};
     ruleset.handled_access_fs = handled;
-    const int ruleset_fd = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &ruleset, sizeof ruleset, 0));
-    if (ruleset_fd < 0) {
+    const UniqueFd ruleset_fd(static_cast<int>(::syscall(SYS_landlock_create_ruleset, &ruleset, sizeof ruleset, 0)));
+    if (!ruleset_fd) {
         fail("landlock_create_ruleset", errno);
     }
     const std::uint64_t read_only = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
     auto allow = [&](const std::filesystem::path& path, std::uint64_t access) {
         landlock_path_beneath_attr rule{};
-        rule.parent_fd = ::open(path.c_str(), O_PATH | O_CLOEXEC);
-        if (rule.parent_fd < 0) {
+        const UniqueFd parent(::open(path.c_str(), O_PATH | O_CLOEXEC));
+        if (!parent) {
             fail("open " + path.string(), errno);
         }
+        rule.parent_fd = parent.get();
         // regular files only take file rights
         struct stat st {};
         ::fstat(rule.parent_fd, &st);
         rule.allowed_access = S_ISDIR(st.st_mode) ? access
                                                   : access & (LANDLOCK_ACCESS_FS_READ_FILE |
                                                               LANDLOCK_ACCESS_FS_WRITE_FILE | (1ULL << 14));
-        const long rc = ::syscall(SYS_landlock_add_rule, ruleset_fd, LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
-        const int err = errno;
-        ::close(rule.parent_fd);
-        if (rc != 0) {
-            fail("landlock_add_rule " + path.string(), err);
+        if (::syscall(SYS_landlock_add_rule, ruleset_fd.get(), LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0) {
+            fail("landlock_add_rule " + path.string(), errno);
         }
     };
     for (const auto& path : paths.read_write) {
@@ -108,12 +107,9 @@ int restrict_filesystem(const SandboxPaths& paths)
         allow(path, read_only);
     }
     allow("/dev/null", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE);
-    if (::syscall(SYS_landlock_restrict_self, ruleset_fd, 0) != 0) {
-        const int err = errno;
-        ::close(ruleset_fd);
-        fail("landlock_restrict_self", err);
+    if (::syscall(SYS_landlock_restrict_self, ruleset_fd.get(), 0) != 0) {
+        fail("landlock_restrict_self", errno);
     }
-    ::close(ruleset_fd);
     return static_cast<int>(abi);
 }
 

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "vdi/common/unique_fd.h"
 #include "vdi/hv/boot/memory_layout.h"
 #include "vdi/hv/control_server.h"
 #include "vdi/hv/kvm/kvm_hypervisor.h"
@@ -185,8 +186,9 @@ int main(int argc, char** argv)
             display->start();
         }
         if (notify_fd >= 0) {
-            [[maybe_unused]] auto n = ::write(notify_fd, "running\n", 8);
-            ::close(notify_fd);
+            // the inherited readiness pipe is ours alone: one line, then closed (the agent waits on it)
+            const vdi::UniqueFd notify(notify_fd);
+            [[maybe_unused]] auto n = ::write(notify.get(), "running\n", 8);
         }
         if (!golden_out.empty()) {
             const auto ready_count = machine.agent().ready_count();

@@ -35,6 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_support.h"
+#include "vdi/common/unique_fd.h"
 #include "vdi/hv/kvm/kvm_hypervisor.h"
 #include "vdi/hv/machine.h"
 #include "vdi/test/process.h"
@@ -55,7 +56,7 @@ double ms_since(Clock::time_point t0, Clock::time_point t1)
 // A vdi-vmm clone process started with --notify-fd; wait_running() blocks on the pipe.
 struct CloneProcess {
     pid_t pid = -1;
-    int notify = -1;
+    vdi::UniqueFd notify;  // the read end of the VMM's readiness pipe
     fs::path socket;
 
     CloneProcess(const fs::path& image, const fs::path& socket_path, const std::string& identity,
@@ -66,6 +67,8 @@ struct CloneProcess {
         if (::pipe(fds) != 0) {
             throw std::runtime_error("pipe failed");
         }
+        vdi::UniqueFd read_end(fds[0]);
+        const vdi::UniqueFd write_end(fds[1]);  // the VMM inherits it; ours closes once it is spawned
         std::vector<std::string> args = {VDI_VMM, "--restore", image.string(), "--serial", "/dev/null",
                                          "--notify-fd", std::to_string(fds[1])};
         if (!socket.empty()) {
@@ -85,15 +88,13 @@ struct CloneProcess {
             throw std::runtime_error("posix_spawn of vdi-vmm failed");
         }
         posix_spawn_file_actions_destroy(&actions);
-        ::close(fds[1]);
-        notify = fds[0];
+        notify = std::move(read_end);
     }
     bool wait_running()
     {
         char buffer[16];
-        const ssize_t n = ::read(notify, buffer, sizeof buffer);
-        ::close(notify);
-        notify = -1;
+        const ssize_t n = ::read(notify.get(), buffer, sizeof buffer);
+        notify.reset();
         return n > 0;
     }
     void stop()
@@ -105,7 +106,6 @@ struct CloneProcess {
     }
     ~CloneProcess()
     {
-        if (notify >= 0) ::close(notify);
         if (pid > 0) {
             ::kill(pid, SIGKILL);
             int status = 0;
@@ -134,20 +134,19 @@ std::optional<nlohmann::json> qmp(int fd, const std::string& command)
     }
 }
 
-int qmp_connect(const fs::path& path)
+// A QMP connection past the capabilities handshake; empty if QEMU does not answer (yet).
+vdi::UniqueFd qmp_connect(const fs::path& path)
 {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    vdi::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::strcpy(address.sun_path, path.c_str());
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        ::close(fd);
-        return -1;
+    if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        return {};
     }
     char greeting[4096];
-    if (::read(fd, greeting, sizeof greeting) <= 0 || !qmp(fd, R"({"execute":"qmp_capabilities"})")) {
-        ::close(fd);
-        return -1;
+    if (::read(fd.get(), greeting, sizeof greeting) <= 0 || !qmp(fd.get(), R"({"execute":"qmp_capabilities"})")) {
+        return {};
     }
     return fd;
 }
@@ -234,7 +233,7 @@ int main(int argc, char** argv)
             }
             display_restore.push_back(ms_since(t0, Clock::now()));
         }
-        std::this_thread::sleep_for(2s);
+        std::this_thread::sleep_for(2s);  // measurement set-up: the fleet settles before it is counted
         int counted = 0;
         for (auto& clone : display_fleet) {
             const auto response = vdi::test::unix_request(clone->socket.string(), R"({"cmd":"status"})");
@@ -311,19 +310,20 @@ int main(int argc, char** argv)
         auto args = qemu_base;
         args.insert(args.end(), {"-qmp", "unix:" + qmp_socket.string() + ",server=on,wait=off"});
         vdi::test::ChildProcess saver(args, (dir / "qemu-save.log").string());
-        int fd = -1;
-        vdi::test::wait_until([&] { return (fd = qmp_connect(qmp_socket)) >= 0; }, 30s);
+        vdi::UniqueFd qmp_fd;
+        vdi::test::wait_until([&] { return static_cast<bool>(qmp_fd = qmp_connect(qmp_socket)); }, 30s);
+        const int fd = qmp_fd.get();
         bool saved = false;
-        if (fd >= 0) {
+        if (qmp_fd) {
             // saved running (as a golden desktop is), so that the restored QEMU resumes by itself
-            std::this_thread::sleep_for(2s);
+            std::this_thread::sleep_for(2s);  // measurement set-up: the guest runs a while before the save
             qmp(fd, R"({"execute":"migrate","arguments":{"uri":"exec:cat > )" + state.string() + R"("}})");
             saved = vdi::test::wait_until([&] {
                 const auto info = qmp(fd, R"({"execute":"query-migrate"})");
                 return info && (*info)["return"].value("status", "") == "completed";
             }, 60s);
             qmp(fd, R"({"execute":"quit"})");
-            ::close(fd);
+            qmp_fd.reset();
         }
         saver.wait(10s);
         if (!saved) {
@@ -338,27 +338,27 @@ int main(int argc, char** argv)
                                                          "-incoming", "exec:cat " + state.string()});
                 const auto t0 = Clock::now();
                 vdi::test::ChildProcess qemu(restore_args, (dir / "qemu-restore.log").string());
-                int q = -1;
+                vdi::UniqueFd q;
                 bool running = false;
                 const auto deadline = t0 + 60s;
                 while (Clock::now() < deadline && !running) {
-                    if (q < 0) q = qmp_connect(sock);
-                    if (q >= 0) {
-                        const auto status = qmp(q, R"({"execute":"query-status"})");
+                    if (!q) q = qmp_connect(sock);
+                    if (q) {
+                        const auto status = qmp(q.get(), R"({"execute":"query-status"})");
                         running = status && (*status)["return"].value("status", "") == "running";
                     }
-                    if (!running) std::this_thread::sleep_for(500us);
+                    if (!running) std::this_thread::sleep_for(500us);  // the poll interval of this deadline loop
                 }
                 if (running) {
                     restores.push_back(ms_since(t0, Clock::now()));
                     if (i == 0) {
-                        std::this_thread::sleep_for(5s);
+                        std::this_thread::sleep_for(5s);  // measurement window: idle before its memory is read
                         private_kib = bench::process_memory(qemu.pid(), {}).private_kib;
                     }
                 }
-                if (q >= 0) {
-                    qmp(q, R"({"execute":"quit"})");
-                    ::close(q);
+                if (q) {
+                    qmp(q.get(), R"({"execute":"quit"})");
+                    q.reset();
                 }
                 qemu.wait(10s);
             }

@@ -36,6 +36,7 @@
 #include <nlohmann/json.hpp>
 #include <rfb/rfbclient.h>
 
+#include "vdi/common/unique_fd.h"
 #include "vdi/hv/display/rdp_server.h"
 #include "vdi/hv/display/vnc_server.h"
 #include "vdi/test/rdp_client.h"
@@ -121,22 +122,21 @@ class CountingRelay {
 public:
     explicit CountingRelay(int target_port) : target_port_(target_port)
     {
-        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        listener_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
         sockaddr_in address{};
         address.sin_family = AF_INET;
         address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-        ::listen(listener_, 1);
+        ::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
+        ::listen(listener_.get(), 1);
         socklen_t length = sizeof address;
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+        ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address), &length);
         port_ = ntohs(address.sin_port);
         thread_ = std::thread([this] { run(); });
     }
     ~CountingRelay()
     {
         stop_ = true;
-        ::shutdown(listener_, SHUT_RDWR);
-        ::close(listener_);
+        ::shutdown(listener_.get(), SHUT_RDWR);  // ends the accept() in run()
         thread_.join();
     }
     int port() const { return port_; }
@@ -145,16 +145,16 @@ public:
 private:
     void run()
     {
-        const int client = ::accept(listener_, nullptr, nullptr);
-        if (client < 0) return;
-        const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const vdi::UniqueFd client_fd(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (!client_fd) return;
+        const vdi::UniqueFd server_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        const int client = client_fd.get();
+        const int server = server_fd.get();
         sockaddr_in address{};
         address.sin_family = AF_INET;
         address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         address.sin_port = htons(static_cast<std::uint16_t>(target_port_));
         if (::connect(server, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-            ::close(client);
-            ::close(server);
             return;
         }
         char buffer[65536];
@@ -182,12 +182,10 @@ private:
             }
             if (closed) break;
         }
-        ::close(client);
-        ::close(server);
     }
 
     int target_port_;
-    int listener_ = -1;
+    vdi::UniqueFd listener_;
     int port_ = 0;
     std::atomic<bool> stop_{false};
     std::atomic<long> to_client_{0};
@@ -439,7 +437,7 @@ int main()
                                       "127.0.0.1:" + std::to_string(display)},
                                      "/dev/null");
         // connect once SeaBIOS has handed over to the boot sector (its text screen, 720x400)
-        std::this_thread::sleep_for(4s);
+        std::this_thread::sleep_for(4s);  // (QEMU gives no signal for the hand-over; a benchmark's set-up)
         rfbClient* q = nullptr;
         vdi::test::wait_until([&] { return (q = connect_viewer(5900 + display, "tight", false)) != nullptr; }, 30s);
         if (q != nullptr) {
@@ -460,7 +458,8 @@ int main()
                 return lit;
             };
             // keys go in through QEMU's monitor, as ours go straight into the i8042 above
-            const int hmp = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            vdi::UniqueFd hmp_fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+            const int hmp = hmp_fd.get();
             sockaddr_un hmp_address{};
             hmp_address.sun_family = AF_UNIX;
             std::strncpy(hmp_address.sun_path, monitor.c_str(), sizeof hmp_address.sun_path - 1);
@@ -483,15 +482,15 @@ int main()
                 }
                 qemu_latency.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
             }
-            ::close(hmp);
+            hmp_fd.reset();
             if (!qemu_latency.empty()) {
                 std::printf("QEMU -vnc update latency (key -> BIOS echo -> client has it): p50 %.1f ms, p99 %.1f ms over %zu\n",
                             bench::percentile(qemu_latency, 50), bench::percentile(qemu_latency, 99), qemu_latency.size());
             }
             rfbClientCleanup(q);
-            std::this_thread::sleep_for(2s);
+            std::this_thread::sleep_for(2s);  // measurement set-up: the viewer's departure settles
             const double q1 = cpu_seconds(qemu.pid());
-            std::this_thread::sleep_for(10s);
+            std::this_thread::sleep_for(10s);  // the measurement window itself
             const double alone = (cpu_seconds(qemu.pid()) - q1) / 10.0 * 100.0;
             qemu_idle = with_client - alone;
             std::printf("QEMU -vnc idle CPU: %.2f%% with a client, %.2f%% without\n", with_client, alone);

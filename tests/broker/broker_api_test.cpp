@@ -449,7 +449,8 @@ TEST_CASE("broker: SIGTERM lets a request in flight finish, then exits 0", "[bro
     acker.pause(true);  // connect now waits its full 3 s for a ticket acknowledgement
     vdi::test::HttpResult slow;
     std::thread request([&] { slow = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice); });
-    std::this_thread::sleep_for(500ms);
+    // in flight once its ticket is issued: the broker now waits for the acknowledgement
+    REQUIRE(vdi::test::wait_until([&] { return world.scalar("SELECT count(*) FROM display_tickets") > 0; }, 10s));
     broker.process().signal(SIGTERM);
     request.join();
     CHECK(slow.status == 503);  // answered (ticket not acknowledged), not cut off

@@ -14,6 +14,7 @@
 
 #include "broker_harness.h"
 #include "vdi/common/db/database.h"
+#include "vdi/common/unique_fd.h"
 #include "vdi/test/fixtures.h"
 #include "vdi/test/test_database.h"
 
@@ -39,14 +40,15 @@ void seed_users(TestDatabase& db)
 }
 
 // A raw TCP connection to the broker (below TLS), for clients that misbehave.
-int raw_connect(unsigned short port)
+vdi::UniqueFd raw_connect(unsigned short port)
 {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    vdi::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    REQUIRE(fd);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
     return fd;
 }
 
@@ -99,8 +101,10 @@ TEST_CASE("broker: failed logins lock the user name across two replicas, the sam
     for (int i = 0; i < 3; ++i) a->post("/api/v1/login", {{"user", "ghost"}, {"password", "x"}});
     CHECK(b->post("/api/v1/login", {{"user", "ghost"}, {"password", "x"}}).status == 429);
 
-    // the lock expires; a success clears the count
-    std::this_thread::sleep_for(2500ms);
+    // the lock expires (by the database's clock, which is the brokers' too); a success clears the count
+    REQUIRE(vdi::test::wait_until(
+        [&] { return scalar(db, "SELECT count(*) FROM login_lockouts WHERE subject = 'alice' AND locked_until > now()") == 0; },
+        10s));
     CHECK(b->post("/api/v1/login", {{"user", "alice"}, {"password", "alice-secret"}}).status == 200);
     CHECK(scalar(db, "SELECT count(*) FROM login_lockouts WHERE subject = 'alice'") == 0);
     // progressive: failing again after a lock starts from zero, but the next lock doubles
@@ -159,12 +163,13 @@ TEST_CASE("broker: malformed, oversized and hostile requests get clear 4xx and s
     CHECK(scalar(db, "SELECT count(*) FROM users") == users_before + 1);
 
     // a slowloris client trickling its headers is cut off at the request deadline...
-    const int slow = raw_connect(broker.port());
+    const auto slow = raw_connect(broker.port());
     const auto started = std::chrono::steady_clock::now();
     std::thread trickle([&] {
         const char hello[] = "\x16\x03\x01";  // the start of a TLS record, then nothing useful
         for (int i = 0; i < 40; ++i) {
-            if (::send(slow, hello, 1, MSG_NOSIGNAL) < 0) break;
+            if (::send(slow.get(), hello, 1, MSG_NOSIGNAL) < 0) break;
+            // the client's pace, not a wait for something: one byte each 100 ms is the slowloris attack
             std::this_thread::sleep_for(100ms);
         }
     });
@@ -172,19 +177,17 @@ TEST_CASE("broker: malformed, oversized and hostile requests get clear 4xx and s
     for (int i = 0; i < 5; ++i) {
         CHECK(client->get("/healthz").status == 200);
     }
-    CHECK(closed_by_server(slow, 15s));
+    CHECK(closed_by_server(slow.get(), 15s));
     CHECK(std::chrono::steady_clock::now() - started < 12s);  // the handshake deadline, not forever
     trickle.join();
-    ::close(slow);
 
     // garbage instead of TLS, and 100 clients that connect and drop at once
-    const int garbage = raw_connect(broker.port());
+    const auto garbage = raw_connect(broker.port());
     const std::string junk = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-    ::send(garbage, junk.data(), junk.size(), MSG_NOSIGNAL);
-    CHECK(closed_by_server(garbage, 5s));
-    ::close(garbage);
+    ::send(garbage.get(), junk.data(), junk.size(), MSG_NOSIGNAL);
+    CHECK(closed_by_server(garbage.get(), 5s));
     for (int i = 0; i < 100; ++i) {
-        ::close(raw_connect(broker.port()));
+        raw_connect(broker.port());  // connected, and closed again as the temporary goes
     }
     CHECK(client->get("/healthz").status == 200);
     CHECK(client->post("/api/v1/login", {{"user", "alice"}, {"password", "alice-secret"}}).status == 200);
@@ -195,11 +198,12 @@ TEST_CASE("broker: connections beyond the limit are refused at once, and served 
 {
     TestDatabase db;
     BrokerProcess broker(db.dsn(), "crowded", "[broker.limits]\nmax_connections = 8\nhandshake_timeout_ms = 20000\n");
-    std::vector<int> idle;
+    std::vector<vdi::UniqueFd> idle;
     for (int i = 0; i < 8; ++i) idle.push_back(raw_connect(broker.port()));  // 8 clients saying nothing
-    vdi::test::wait_until([] { return false; }, std::chrono::milliseconds(300));  // (accepted by now)
+    // No wait needed: the kernel queues connections in order and the broker accepts (and counts)
+    // them one at a time, so the ninth, connected after these eight, is accepted after them.
     auto client = broker.client();
     CHECK(client->get("/healthz").status == 0);  // the ninth is closed, not queued
-    for (const int fd : idle) ::close(fd);
+    idle.clear();
     CHECK(vdi::test::wait_until([&] { return client->get("/healthz").status == 200; }, 10s));
 }

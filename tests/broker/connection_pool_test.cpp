@@ -8,6 +8,7 @@
 
 #include "vdi/broker/connection_pool.h"
 #include "vdi/common/error.h"
+#include "vdi/test/process.h"
 #include "vdi/test/test_database.h"
 
 using namespace std::chrono_literals;
@@ -29,7 +30,8 @@ TEST_CASE("connection pool: waiters are served in arrival order, and time out wh
             std::lock_guard lock(mutex);
             served.push_back(i);
         });
-        std::this_thread::sleep_for(50ms);  // (only to fix the arrival order)
+        // the next one starts only once this one is queued, which fixes the arrival order
+        REQUIRE(vdi::test::wait_until([&] { return pool.waiting() == static_cast<std::size_t>(i + 1); }, 10s));
     }
     held.reset();
     for (auto& t : waiting) t.join();

@@ -138,14 +138,16 @@ TEST_CASE("pool manager and broker: a burst of 100 connects grows the pool to ma
             pqxx::work t(watcher);
             most = std::max(most, t.exec1("SELECT count(*) FROM desktops WHERE desired_state = 'running'")[0].as<int>());
             t.commit();
-            std::this_thread::sleep_for(20ms);
+            std::this_thread::sleep_for(20ms);  // the sampling period of this watcher, not a wait for something
         }
     });
     // 100 users connect at once (16 at a time), retrying while the answer is "none ready"
     const auto storm = vdi::test::run_logon_storm({broker.port()}, broker.certificate(), "demo", 100, 16);
     const auto grown = vdi::test::wait_until(
         [&] { return tx([&](pqxx::work& t) { return DesktopRepository(t).counts(backend.pool.id).total; }) == 6; }, 60s);
-    std::this_thread::sleep_for(2s);  // and it stays there
+    // and it stays there: a negative check, so it needs time; 5 of the pool manager's 200 ms passes
+    // (the shortest span in which a manager that overshot would have started a seventh desktop)
+    std::this_thread::sleep_for(1s);
     done = true;
     watch.join();
     INFO(vdi::test::read_text_file((backend.dir / "pm.log").string()).substr(0, 2000));

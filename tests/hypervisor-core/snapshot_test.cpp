@@ -1,5 +1,6 @@
 // The snapshot state file: round trips, and refusal of corrupt, truncated or foreign files;
 // save -> restore of a whole machine through the fake backend.
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -198,5 +199,31 @@ TEST_CASE("snapshot: a whole machine saves and restores through the fake backend
     CHECK_THROWS_WITH(Machine(hv2, dir, nullptr), Catch::Contains("shorter than its state says"));
     fs::remove(dir / "state");
     CHECK_THROWS_WITH(Machine(hv2, dir, nullptr), Catch::Contains("not a golden image directory"));
+    fs::remove_all(dir);
+}
+
+// /dev/full stands in for a full disk: its writes fail with ENOSPC. (A failing fsync or close
+// cannot be provoked honestly here without a faulty file system; those paths share the error.)
+TEST_CASE("snapshot: a file that cannot reach the disk fails the snapshot, names the file and what to do",
+          "[snapshot][machine]")
+{
+    const fs::path dir = fs::temp_directory_path() / ("vdi-snap-full-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    FakeHypervisor hv;
+    Machine machine(hv, guest_images::demo_config());
+    machine.memory().write_object<std::uint64_t>(0x2000000, 0x1122334455667788ull);  // a page to write
+
+    const std::string file = GENERATE(std::string("memory"), std::string("state"));
+    CAPTURE(file);
+    const fs::path tmp = dir / (file + ".tmp");
+    fs::create_symlink("/dev/full", tmp);
+    CHECK_THROWS_WITH(machine.snapshot(dir),
+                      Catch::Contains("could not write snapshot file " + tmp.string() + " to disk") &&
+                          Catch::Contains(std::strerror(ENOSPC)) && Catch::Contains("free space") &&
+                          Catch::Contains("take the snapshot again"));
+    // nothing half-written is published as the golden image
+    CHECK_FALSE(fs::exists(dir / "state"));
+    CHECK_FALSE(fs::exists(dir / "memory"));
     fs::remove_all(dir);
 }

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <rfb/rfbclient.h>
 
+#include "vdi/common/unique_fd.h"
 #include "vdi/hv/display/vnc_server.h"
 #include "vdi/hv/kvm/kvm_hypervisor.h"
 #include "vdi/hv/machine.h"
@@ -45,6 +46,19 @@ struct Desktop {
         machine->wait(10s);
     }
 };
+
+// A plain TCP connection to the VNC server on loopback (no RFB spoken yet).
+vdi::UniqueFd connect_loopback(int port)
+{
+    vdi::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    REQUIRE(fd);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+    REQUIRE(::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    return fd;
+}
 
 }  // namespace
 
@@ -97,20 +111,14 @@ TEST_CASE("vnc: garbage and 100 clients connecting and dropping do not hurt the 
     Desktop desktop;
     const int port = desktop.vnc->port();
     for (int i = 0; i < 100; ++i) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(static_cast<std::uint16_t>(port));
-        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+        const auto fd = connect_loopback(port);  // closed at the end of each round
         if (i % 3 == 1) {
             const char junk[] = "RFB 999.999\n\x01\x02garbage-garbage-garbage";
-            [[maybe_unused]] auto n = ::write(fd, junk, sizeof junk);
+            [[maybe_unused]] auto n = ::write(fd.get(), junk, sizeof junk);
         } else if (i % 3 == 2) {
             const char truncated[] = "RFB 003.0";
-            [[maybe_unused]] auto n = ::write(fd, truncated, sizeof truncated - 1);
+            [[maybe_unused]] auto n = ::write(fd.get(), truncated, sizeof truncated - 1);
         }
-        ::close(fd);
     }
     CHECK(desktop.machine->state() == RunState::running);
     desktop.vnc->set_ticket("after100", 60s);
@@ -128,12 +136,8 @@ TEST_CASE("vnc: garbage and 100 clients connecting and dropping do not hurt the 
 TEST_CASE("vnc: a browser client (noVNC) upgrades to websockets on the same port", "[kvm][vnc][websocket]")
 {
     Desktop desktop;
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<std::uint16_t>(desktop.vnc->port()));
-    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    auto socket = connect_loopback(desktop.vnc->port());
+    const int fd = socket.get();
     const std::string upgrade = "GET /websockify HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                                 "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                                 "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n"
@@ -148,7 +152,7 @@ TEST_CASE("vnc: a browser client (noVNC) upgrades to websockets on the same port
         if (n <= 0) break;
         response.append(buffer, static_cast<std::size_t>(n));
     }
-    ::close(fd);
+    socket.reset();
     CHECK_THAT(response, Catch::StartsWith("HTTP/1.1 101 Switching Protocols"));
     // RFC 6455's example key and accept value
     CHECK_THAT(response, Catch::Contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));

@@ -1,6 +1,8 @@
 // The host agent's registration, heartbeat and reconcile loop.
 #include "vdi/hostd/host_agent.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -39,9 +41,12 @@ HostAgent::HostAgent(HostdConfig config) : config_(std::move(config))
     rdp_certificate_ = config_.state_dir / "tls" / "host.crt";
     rdp_private_key_ = config_.state_dir / "tls" / "host.key";
     vdi::ensure_certificate(rdp_certificate_, rdp_private_key_, config_.name);
-    if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
-        throw Error("cannot create the host agent's wake-up pipe");
+    int wake[2];
+    if (::pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+        throw Error(std::string("cannot create the host agent's wake-up pipe: ") + std::strerror(errno));
     }
+    wake_read_.reset(wake[0]);
+    wake_write_.reset(wake[1]);
 }
 
 HostAgent::~HostAgent()
@@ -52,14 +57,12 @@ HostAgent::~HostAgent()
     }
     ticket_listener.reset();
     listener.reset();
-    ::close(wake_pipe_[0]);
-    ::close(wake_pipe_[1]);
 }
 
 void HostAgent::request_stop()
 {
     stop_ = true;
-    [[maybe_unused]] auto n = ::write(wake_pipe_[1], "x", 1);
+    [[maybe_unused]] auto n = ::write(wake_write_.get(), "x", 1);
 }
 
 void HostAgent::connect()
@@ -138,7 +141,7 @@ void HostAgent::run()
 bool HostAgent::wait_for_work(std::chrono::milliseconds timeout)
 {
     std::vector<pollfd> fds;
-    fds.push_back({wake_pipe_[0], POLLIN, 0});
+    fds.push_back({wake_read_.get(), POLLIN, 0});
     if (db_) {
         fds.push_back({db_->sock(), POLLIN, 0});
     }
@@ -149,7 +152,7 @@ bool HostAgent::wait_for_work(std::chrono::milliseconds timeout)
     }
     const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long>(0, timeout.count())));
     char drain[64];
-    while (::read(wake_pipe_[0], drain, sizeof drain) > 0) {
+    while (::read(wake_read_.get(), drain, sizeof drain) > 0) {
     }
     if (db_) {
         try {

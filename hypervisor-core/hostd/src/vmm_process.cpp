@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "vdi/common/unique_fd.h"
 #include "vdi/hv/control_client.h"
 #include "vdi/hv/hypervisor.h"
 
@@ -54,8 +55,10 @@ std::unique_ptr<VmmProcess> VmmProcess::start(const VmmLaunch& launch, std::chro
 
     int notify[2];
     if (::pipe2(notify, O_CLOEXEC) != 0) {
-        throw hv::HvError("cannot create a pipe for the VMM's readiness");
+        throw hv::HvError(fmt::format("cannot create a pipe for the VMM's readiness: {}", std::strerror(errno)));
     }
+    UniqueFd notify_read(notify[0]);
+    UniqueFd notify_write(notify[1]);
     std::vector<std::string> args = {launch.vmm_binary.string(), "--restore", launch.image_dir.string(),
                                      "--serial", "/dev/null", "--control", vmm->socket_.string(),
                                      "--identity", launch.identity.dump(), "--notify-fd", "3"};
@@ -80,7 +83,7 @@ std::unique_ptr<VmmProcess> VmmProcess::start(const VmmLaunch& launch, std::chro
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, vmm->log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0640);
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, notify[1], 3);  // dup2 clears close-on-exec
+    posix_spawn_file_actions_adddup2(&actions, notify_write.get(), 3);  // dup2 clears close-on-exec
     posix_spawnattr_t attributes;
     posix_spawnattr_init(&attributes);
     // its own session: the VMM outlives the agent (restarts adopt it) and its terminal signals
@@ -89,20 +92,24 @@ std::unique_ptr<VmmProcess> VmmProcess::start(const VmmLaunch& launch, std::chro
     const int rc = posix_spawn(&pid, argv[0], &actions, &attributes, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
-    ::close(notify[1]);
+    notify_write.reset();  // the VMM holds the only write end now: its exit ends the read below
     if (rc != 0) {
-        ::close(notify[0]);
         throw hv::HvError(fmt::format("cannot start {}: {}", launch.vmm_binary.string(), std::strerror(rc)));
     }
     vmm->pid_ = pid;
-    vmm->pidfd_ = pidfd_open(pid);
-    vmm->write_record();
+    vmm->pidfd_.reset(pidfd_open(pid));
+    try {
+        vmm->write_record();
+    } catch (const hv::HvError&) {
+        vmm->stop(std::chrono::milliseconds(1000));  // a VMM without its record could not be adopted
+        throw;
+    }
 
-    pollfd pfd{notify[0], POLLIN, 0};
+    pollfd pfd{notify_read.get(), POLLIN, 0};
     char buffer[16] = {};
     const int ready = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
-    const ssize_t n = ready > 0 ? ::read(notify[0], buffer, sizeof buffer) : 0;
-    ::close(notify[0]);
+    const ssize_t n = ready > 0 ? ::read(notify_read.get(), buffer, sizeof buffer) : 0;
+    notify_read.reset();
     if (n <= 0) {
         // exited or hung before its vCPUs ran
         vmm->exited();
@@ -154,9 +161,9 @@ std::unique_ptr<VmmProcess> VmmProcess::adopt(const std::filesystem::path& recor
     const bool ours = vmm->pid_ > 0 && args.find("vdi-vmm") != std::string::npos &&
                       args.find(vmm->socket_.string()) != std::string::npos;
     if (ours) {
-        vmm->pidfd_ = pidfd_open(vmm->pid_);
+        vmm->pidfd_.reset(pidfd_open(vmm->pid_));
     }
-    if (!ours || vmm->pidfd_ < 0 || !vmm->request({{"cmd", "status"}})) {
+    if (!ours || !vmm->pidfd_ || !vmm->request({{"cmd", "status"}})) {
         std::filesystem::remove(record);
         vmm->pid_ = -1;  // not ours to signal
         return nullptr;
@@ -165,12 +172,7 @@ std::unique_ptr<VmmProcess> VmmProcess::adopt(const std::filesystem::path& recor
     return vmm;
 }
 
-VmmProcess::~VmmProcess()
-{
-    if (pidfd_ >= 0) {
-        ::close(pidfd_);
-    }
-}
+VmmProcess::~VmmProcess() = default;
 
 void VmmProcess::write_record() const
 {
@@ -180,7 +182,15 @@ void VmmProcess::write_record() const
                                  {"socket", socket_.string()},
                                  {"image", image_.string()}};
     const auto tmp = record_.string() + ".tmp";
-    std::ofstream(tmp) << data.dump() << "\n";
+    std::ofstream out(tmp);
+    out << data.dump() << "\n";
+    out.close();
+    if (!out) {
+        // an empty or partial record would be published; without it a restarted agent cannot adopt the VMM
+        throw hv::HvError(fmt::format("could not write the VMM record {} (for desktop {}); free space on its file "
+                                      "system or fix its permissions, then start the desktop again",
+                                      tmp, desktop_id_));
+    }
     std::filesystem::rename(tmp, record_);
 }
 
@@ -214,10 +224,10 @@ bool VmmProcess::exited()
     if (exited_) {
         return true;
     }
-    if (pidfd_ < 0) {
+    if (!pidfd_) {
         return false;
     }
-    pollfd pfd{pidfd_, POLLIN, 0};
+    pollfd pfd{pidfd_.get(), POLLIN, 0};
     if (::poll(&pfd, 1, 0) <= 0) {
         return false;
     }
@@ -225,7 +235,7 @@ bool VmmProcess::exited()
     std::string how = "the VMM process exited";
     if (!adopted_) {
         siginfo_t info{};
-        if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_), &info, WEXITED | WNOHANG) == 0 &&
+        if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG) == 0 &&
             info.si_pid != 0) {
             how = info.si_code == CLD_EXITED ? fmt::format("the VMM exited with status {}", info.si_status)
                                              : fmt::format("the VMM was killed by signal {} ({})", info.si_status,
@@ -243,7 +253,7 @@ void VmmProcess::stop(std::chrono::milliseconds grace)
 {
     if (pid_ > 0 && !exited()) {
         ::kill(pid_, SIGTERM);
-        pollfd pfd{pidfd_, POLLIN, 0};
+        pollfd pfd{pidfd_.get(), POLLIN, 0};
         if (::poll(&pfd, 1, static_cast<int>(grace.count())) <= 0) {
             ::kill(pid_, SIGKILL);
             ::poll(&pfd, 1, 5000);

@@ -13,8 +13,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <utility>
 
 #include <fmt/format.h>
+
+#include "vdi/common/unique_fd.h"
 
 namespace vdi::hv {
 namespace {
@@ -63,21 +66,17 @@ int checked_ioctl(int fd, unsigned long request, unsigned long arg, const char* 
 
 class KvmVcpu : public Vcpu {
 public:
-    KvmVcpu(int fd, int index, int run_size) : fd_(fd), index_(index), run_size_(run_size)
+    KvmVcpu(UniqueFd fd, int index, int run_size) : fd_(std::move(fd)), index_(index), run_size_(run_size)
     {
-        void* mapped = ::mmap(nullptr, static_cast<std::size_t>(run_size_), PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+        void* mapped = ::mmap(nullptr, static_cast<std::size_t>(run_size_), PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), 0);
         if (mapped == MAP_FAILED) {
-            const int err = errno;
-            ::close(fd_);
-            errno = err;
-            fail("mmap of kvm_run");
+            fail("mmap of kvm_run");  // fd_ closes as the exception leaves the constructor
         }
         run_ = static_cast<kvm_run*>(mapped);
     }
     ~KvmVcpu() override
     {
         ::munmap(run_, static_cast<std::size_t>(run_size_));
-        ::close(fd_);
     }
     KvmVcpu(const KvmVcpu&) = delete;
     KvmVcpu& operator=(const KvmVcpu&) = delete;
@@ -89,7 +88,7 @@ public:
         thread_.store(pthread_self());
         has_thread_.store(true);
         VmExit exit;
-        if (::ioctl(fd_, KVM_RUN, 0) < 0) {
+        if (::ioctl(fd_.get(), KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN) {
                 run_->immediate_exit = 0;
                 exit.kind = VmExit::Kind::interrupted;
@@ -152,7 +151,7 @@ public:
     void complete_pending_exit() override
     {
         run_->immediate_exit = 1;
-        ::ioctl(fd_, KVM_RUN, 0);  // returns EINTR at once, after completing the pending exit
+        ::ioctl(fd_.get(), KVM_RUN, 0);  // returns EINTR at once, after completing the pending exit
         run_->immediate_exit = 0;
     }
 
@@ -167,24 +166,24 @@ public:
     kvm_regs get_regs() override
     {
         kvm_regs regs{};
-        checked_ioctl(fd_, KVM_GET_REGS, &regs, "KVM_GET_REGS");
+        checked_ioctl(fd_.get(), KVM_GET_REGS, &regs, "KVM_GET_REGS");
         return regs;
     }
-    void set_regs(const kvm_regs& regs) override { checked_ioctl(fd_, KVM_SET_REGS, &regs, "KVM_SET_REGS"); }
+    void set_regs(const kvm_regs& regs) override { checked_ioctl(fd_.get(), KVM_SET_REGS, &regs, "KVM_SET_REGS"); }
     kvm_sregs get_sregs() override
     {
         kvm_sregs sregs{};
-        checked_ioctl(fd_, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+        checked_ioctl(fd_.get(), KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
         return sregs;
     }
-    void set_sregs(const kvm_sregs& sregs) override { checked_ioctl(fd_, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS"); }
+    void set_sregs(const kvm_sregs& sregs) override { checked_ioctl(fd_.get(), KVM_SET_SREGS, &sregs, "KVM_SET_SREGS"); }
     kvm_fpu get_fpu() override
     {
         kvm_fpu fpu{};
-        checked_ioctl(fd_, KVM_GET_FPU, &fpu, "KVM_GET_FPU");
+        checked_ioctl(fd_.get(), KVM_GET_FPU, &fpu, "KVM_GET_FPU");
         return fpu;
     }
-    void set_fpu(const kvm_fpu& fpu) override { checked_ioctl(fd_, KVM_SET_FPU, &fpu, "KVM_SET_FPU"); }
+    void set_fpu(const kvm_fpu& fpu) override { checked_ioctl(fd_.get(), KVM_SET_FPU, &fpu, "KVM_SET_FPU"); }
 
     void set_cpuid(const std::vector<kvm_cpuid_entry2>& entries) override
     {
@@ -192,7 +191,7 @@ public:
         auto* header = reinterpret_cast<kvm_abi::Cpuid2Header*>(buffer.data());
         header->nent = static_cast<std::uint32_t>(entries.size());
         std::memcpy(buffer.data() + sizeof *header, entries.data(), entries.size() * sizeof(kvm_cpuid_entry2));
-        checked_ioctl(fd_, kvm_abi::set_cpuid2, buffer.data(), "KVM_SET_CPUID2");
+        checked_ioctl(fd_.get(), kvm_abi::set_cpuid2, buffer.data(), "KVM_SET_CPUID2");
     }
 
     std::vector<kvm_msr_entry> get_msrs(const std::vector<std::uint32_t>& indices) override
@@ -204,7 +203,7 @@ public:
         std::vector<std::uint8_t> buffer(sizeof(kvm_abi::MsrsHeader) + entries.size() * sizeof(kvm_msr_entry));
         reinterpret_cast<kvm_abi::MsrsHeader*>(buffer.data())->nmsrs = static_cast<std::uint32_t>(entries.size());
         std::memcpy(buffer.data() + sizeof(kvm_abi::MsrsHeader), entries.data(), entries.size() * sizeof(kvm_msr_entry));
-        const int read = checked_ioctl(fd_, kvm_abi::get_msrs, buffer.data(), "KVM_GET_MSRS");
+        const int read = checked_ioctl(fd_.get(), kvm_abi::get_msrs, buffer.data(), "KVM_GET_MSRS");
         if (read != static_cast<int>(indices.size())) {
             throw HvError(fmt::format("KVM_GET_MSRS read {} of {} MSRs (first unreadable: {:#x})", read,
                                       indices.size(), indices[static_cast<std::size_t>(read)]));
@@ -218,7 +217,7 @@ public:
         std::vector<std::uint8_t> buffer(sizeof(kvm_abi::MsrsHeader) + entries.size() * sizeof(kvm_msr_entry));
         reinterpret_cast<kvm_abi::MsrsHeader*>(buffer.data())->nmsrs = static_cast<std::uint32_t>(entries.size());
         std::memcpy(buffer.data() + sizeof(kvm_abi::MsrsHeader), entries.data(), entries.size() * sizeof(kvm_msr_entry));
-        const int written = checked_ioctl(fd_, kvm_abi::set_msrs, buffer.data(), "KVM_SET_MSRS");
+        const int written = checked_ioctl(fd_.get(), kvm_abi::set_msrs, buffer.data(), "KVM_SET_MSRS");
         if (written != static_cast<int>(entries.size())) {
             throw HvError(fmt::format("KVM_SET_MSRS set {} of {} MSRs (refused: {:#x})", written, entries.size(),
                                       entries[static_cast<std::size_t>(written)].index));
@@ -228,20 +227,20 @@ public:
     kvm_mp_state get_mp_state() override
     {
         kvm_mp_state state{};
-        checked_ioctl(fd_, KVM_GET_MP_STATE, &state, "KVM_GET_MP_STATE");
+        checked_ioctl(fd_.get(), KVM_GET_MP_STATE, &state, "KVM_GET_MP_STATE");
         return state;
     }
     void set_mp_state(const kvm_mp_state& state) override
     {
-        checked_ioctl(fd_, KVM_SET_MP_STATE, &state, "KVM_SET_MP_STATE");
+        checked_ioctl(fd_.get(), KVM_SET_MP_STATE, &state, "KVM_SET_MP_STATE");
     }
     kvm_lapic_state get_lapic() override
     {
         kvm_lapic_state lapic{};
-        checked_ioctl(fd_, KVM_GET_LAPIC, &lapic, "KVM_GET_LAPIC");
+        checked_ioctl(fd_.get(), KVM_GET_LAPIC, &lapic, "KVM_GET_LAPIC");
         return lapic;
     }
-    void set_lapic(const kvm_lapic_state& lapic) override { checked_ioctl(fd_, KVM_SET_LAPIC, &lapic, "KVM_SET_LAPIC"); }
+    void set_lapic(const kvm_lapic_state& lapic) override { checked_ioctl(fd_.get(), KVM_SET_LAPIC, &lapic, "KVM_SET_LAPIC"); }
 
     std::vector<kvm_cpuid_entry2> get_cpuid() override
     {
@@ -249,7 +248,7 @@ public:
         std::vector<std::uint8_t> buffer(sizeof(kvm_abi::Cpuid2Header) + capacity * sizeof(kvm_cpuid_entry2));
         auto* header = reinterpret_cast<kvm_abi::Cpuid2Header*>(buffer.data());
         header->nent = capacity;
-        checked_ioctl(fd_, kvm_abi::get_cpuid2, buffer.data(), "KVM_GET_CPUID2");
+        checked_ioctl(fd_.get(), kvm_abi::get_cpuid2, buffer.data(), "KVM_GET_CPUID2");
         std::vector<kvm_cpuid_entry2> entries(header->nent);
         std::memcpy(entries.data(), buffer.data() + sizeof *header, entries.size() * sizeof(kvm_cpuid_entry2));
         return entries;
@@ -259,7 +258,7 @@ public:
     {
         std::vector<std::uint8_t> buffer(std::max<std::size_t>(xsave_size_, sizeof(kvm_abi::Xsave)));
         // KVM_GET_XSAVE2 copies KVM_CAP_XSAVE2 bytes; the legacy call exactly 4096
-        checked_ioctl(fd_, xsave_size_ > sizeof(kvm_abi::Xsave) ? kvm_abi::get_xsave2 : kvm_abi::get_xsave,
+        checked_ioctl(fd_.get(), xsave_size_ > sizeof(kvm_abi::Xsave) ? kvm_abi::get_xsave2 : kvm_abi::get_xsave,
                       buffer.data(), "KVM_GET_XSAVE");
         return buffer;
     }
@@ -268,41 +267,41 @@ public:
         if (xsave.size() < sizeof(kvm_abi::Xsave)) {
             throw HvError(fmt::format("XSAVE area of {} bytes is too small", xsave.size()));
         }
-        checked_ioctl(fd_, kvm_abi::set_xsave, xsave.data(), "KVM_SET_XSAVE");
+        checked_ioctl(fd_.get(), kvm_abi::set_xsave, xsave.data(), "KVM_SET_XSAVE");
     }
     kvm_xcrs get_xcrs() override
     {
         kvm_xcrs xcrs{};
-        checked_ioctl(fd_, KVM_GET_XCRS, &xcrs, "KVM_GET_XCRS");
+        checked_ioctl(fd_.get(), KVM_GET_XCRS, &xcrs, "KVM_GET_XCRS");
         return xcrs;
     }
-    void set_xcrs(const kvm_xcrs& xcrs) override { checked_ioctl(fd_, KVM_SET_XCRS, &xcrs, "KVM_SET_XCRS"); }
+    void set_xcrs(const kvm_xcrs& xcrs) override { checked_ioctl(fd_.get(), KVM_SET_XCRS, &xcrs, "KVM_SET_XCRS"); }
     kvm_debugregs get_debugregs() override
     {
         kvm_debugregs regs{};
-        checked_ioctl(fd_, KVM_GET_DEBUGREGS, &regs, "KVM_GET_DEBUGREGS");
+        checked_ioctl(fd_.get(), KVM_GET_DEBUGREGS, &regs, "KVM_GET_DEBUGREGS");
         return regs;
     }
     void set_debugregs(const kvm_debugregs& regs) override
     {
-        checked_ioctl(fd_, KVM_SET_DEBUGREGS, &regs, "KVM_SET_DEBUGREGS");
+        checked_ioctl(fd_.get(), KVM_SET_DEBUGREGS, &regs, "KVM_SET_DEBUGREGS");
     }
     kvm_vcpu_events get_vcpu_events() override
     {
         kvm_vcpu_events events{};
-        checked_ioctl(fd_, KVM_GET_VCPU_EVENTS, &events, "KVM_GET_VCPU_EVENTS");
+        checked_ioctl(fd_.get(), KVM_GET_VCPU_EVENTS, &events, "KVM_GET_VCPU_EVENTS");
         return events;
     }
     void set_vcpu_events(const kvm_vcpu_events& events) override
     {
-        checked_ioctl(fd_, KVM_SET_VCPU_EVENTS, &events, "KVM_SET_VCPU_EVENTS");
+        checked_ioctl(fd_.get(), KVM_SET_VCPU_EVENTS, &events, "KVM_SET_VCPU_EVENTS");
     }
-    void kvmclock_ctrl() override { ::ioctl(fd_, KVM_KVMCLOCK_CTRL, 0); }
+    void kvmclock_ctrl() override { ::ioctl(fd_.get(), KVM_KVMCLOCK_CTRL, 0); }
 
     void set_xsave_size(std::size_t size) { xsave_size_ = size; }
 
 private:
-    int fd_;
+    UniqueFd fd_;
     int index_;
     std::size_t xsave_size_ = 4096;
     int run_size_;
@@ -313,11 +312,11 @@ private:
 
 class KvmVm : public Vm {
 public:
-    KvmVm(int kvm_fd, int vm_fd) : kvm_fd_(kvm_fd), fd_(vm_fd)
+    // kvm_fd stays the hypervisor's (it outlives its VMs); vm_fd becomes this VM's.
+    KvmVm(int kvm_fd, UniqueFd vm_fd) : kvm_fd_(kvm_fd), fd_(std::move(vm_fd))
     {
         run_size_ = checked_ioctl(kvm_fd_, KVM_GET_VCPU_MMAP_SIZE, 0ul, "KVM_GET_VCPU_MMAP_SIZE");
     }
-    ~KvmVm() override { ::close(fd_); }
     KvmVm(const KvmVm&) = delete;
     KvmVm& operator=(const KvmVm&) = delete;
 
@@ -329,33 +328,33 @@ public:
         region.memory_size = r.size;
         region.userspace_addr = reinterpret_cast<std::uint64_t>(r.host_address);
         region.flags = (r.dirty_logging ? KVM_MEM_LOG_DIRTY_PAGES : 0u) | (r.read_only ? KVM_MEM_READONLY : 0u);
-        checked_ioctl(fd_, KVM_SET_USER_MEMORY_REGION, &region, "KVM_SET_USER_MEMORY_REGION");
+        checked_ioctl(fd_.get(), KVM_SET_USER_MEMORY_REGION, &region, "KVM_SET_USER_MEMORY_REGION");
     }
 
-    void create_irqchip() override { checked_ioctl(fd_, KVM_CREATE_IRQCHIP, 0ul, "KVM_CREATE_IRQCHIP"); }
+    void create_irqchip() override { checked_ioctl(fd_.get(), KVM_CREATE_IRQCHIP, 0ul, "KVM_CREATE_IRQCHIP"); }
 
     void create_pit() override
     {
         kvm_pit_config config{};
         config.flags = KVM_PIT_SPEAKER_DUMMY;
-        checked_ioctl(fd_, KVM_CREATE_PIT2, &config, "KVM_CREATE_PIT2");
+        checked_ioctl(fd_.get(), KVM_CREATE_PIT2, &config, "KVM_CREATE_PIT2");
     }
 
     void set_tss_address(std::uint64_t address) override
     {
-        checked_ioctl(fd_, KVM_SET_TSS_ADDR, static_cast<unsigned long>(address), "KVM_SET_TSS_ADDR");
+        checked_ioctl(fd_.get(), KVM_SET_TSS_ADDR, static_cast<unsigned long>(address), "KVM_SET_TSS_ADDR");
     }
 
     void set_identity_map_address(std::uint64_t address) override
     {
         std::uint64_t value = address;
-        checked_ioctl(fd_, KVM_SET_IDENTITY_MAP_ADDR, &value, "KVM_SET_IDENTITY_MAP_ADDR");
+        checked_ioctl(fd_.get(), KVM_SET_IDENTITY_MAP_ADDR, &value, "KVM_SET_IDENTITY_MAP_ADDR");
     }
 
     std::unique_ptr<Vcpu> create_vcpu(int index) override
     {
-        const int fd = checked_ioctl(fd_, KVM_CREATE_VCPU, static_cast<unsigned long>(index), "KVM_CREATE_VCPU");
-        auto vcpu = std::make_unique<KvmVcpu>(fd, index, run_size_);
+        UniqueFd fd(checked_ioctl(fd_.get(), KVM_CREATE_VCPU, static_cast<unsigned long>(index), "KVM_CREATE_VCPU"));
+        auto vcpu = std::make_unique<KvmVcpu>(std::move(fd), index, run_size_);
         vcpu->set_xsave_size(xsave_size());
         return vcpu;
     }
@@ -365,7 +364,7 @@ public:
         kvm_irq_level line{};
         line.irq = irq;
         line.level = level ? 1 : 0;
-        checked_ioctl(fd_, KVM_IRQ_LINE, &line, "KVM_IRQ_LINE");
+        checked_ioctl(fd_.get(), KVM_IRQ_LINE, &line, "KVM_IRQ_LINE");
     }
 
     std::vector<std::uint64_t> get_dirty_log(std::uint32_t slot, std::uint64_t size) override
@@ -375,7 +374,7 @@ public:
         kvm_dirty_log log{};
         log.slot = slot;
         log.dirty_bitmap = bitmap.data();
-        checked_ioctl(fd_, KVM_GET_DIRTY_LOG, &log, "KVM_GET_DIRTY_LOG");
+        checked_ioctl(fd_.get(), KVM_GET_DIRTY_LOG, &log, "KVM_GET_DIRTY_LOG");
         return bitmap;
     }
 
@@ -413,41 +412,41 @@ public:
 
     std::size_t xsave_size() override
     {
-        const int size = ::ioctl(fd_, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+        const int size = ::ioctl(fd_.get(), KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
         return size > 0 ? static_cast<std::size_t>(size) : sizeof(kvm_abi::Xsave);
     }
 
     kvm_pit_state2 get_pit2() override
     {
         kvm_pit_state2 pit{};
-        checked_ioctl(fd_, KVM_GET_PIT2, &pit, "KVM_GET_PIT2");
+        checked_ioctl(fd_.get(), KVM_GET_PIT2, &pit, "KVM_GET_PIT2");
         return pit;
     }
-    void set_pit2(const kvm_pit_state2& pit) override { checked_ioctl(fd_, KVM_SET_PIT2, &pit, "KVM_SET_PIT2"); }
+    void set_pit2(const kvm_pit_state2& pit) override { checked_ioctl(fd_.get(), KVM_SET_PIT2, &pit, "KVM_SET_PIT2"); }
     kvm_clock_data get_clock() override
     {
         kvm_clock_data clock{};
-        checked_ioctl(fd_, KVM_GET_CLOCK, &clock, "KVM_GET_CLOCK");
+        checked_ioctl(fd_.get(), KVM_GET_CLOCK, &clock, "KVM_GET_CLOCK");
         return clock;
     }
     void set_clock(const kvm_clock_data& clock) override
     {
         kvm_clock_data value{};
         value.clock = clock.clock;  // only the clock: flags like KVM_CLOCK_REALTIME need matching fields
-        checked_ioctl(fd_, KVM_SET_CLOCK, &value, "KVM_SET_CLOCK");
+        checked_ioctl(fd_.get(), KVM_SET_CLOCK, &value, "KVM_SET_CLOCK");
     }
     kvm_irqchip get_irqchip(std::uint32_t chip_id) override
     {
         kvm_irqchip chip{};
         chip.chip_id = chip_id;
-        checked_ioctl(fd_, KVM_GET_IRQCHIP, &chip, "KVM_GET_IRQCHIP");
+        checked_ioctl(fd_.get(), KVM_GET_IRQCHIP, &chip, "KVM_GET_IRQCHIP");
         return chip;
     }
-    void set_irqchip(const kvm_irqchip& chip) override { checked_ioctl(fd_, KVM_SET_IRQCHIP, &chip, "KVM_SET_IRQCHIP"); }
+    void set_irqchip(const kvm_irqchip& chip) override { checked_ioctl(fd_.get(), KVM_SET_IRQCHIP, &chip, "KVM_SET_IRQCHIP"); }
 
 private:
     int kvm_fd_;
-    int fd_;
+    UniqueFd fd_;
     int run_size_ = 0;
 };
 
@@ -455,33 +454,29 @@ private:
 
 KvmHypervisor::KvmHypervisor(const std::string& device)
 {
-    fd_ = ::open(device.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd_ < 0) {
+    fd_.reset(::open(device.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd_) {
         const int err = errno;
         throw HvError(fmt::format("cannot open {}: {}{}", device, std::strerror(err),
                                   err == ENOENT   ? " (no KVM here: enable VT-x/AMD-V and load kvm_intel or kvm_amd)"
                                   : err == EACCES ? " (add this user to the 'kvm' group)"
                                                   : ""));
     }
-    const int version = ::ioctl(fd_, KVM_GET_API_VERSION, 0);
+    const int version = ::ioctl(fd_.get(), KVM_GET_API_VERSION, 0);
     if (version != KVM_API_VERSION) {
-        ::close(fd_);
         throw HvError(fmt::format("{} speaks KVM API {}, need {}", device, version, KVM_API_VERSION));
     }
     install_kick_handler();
 }
 
-KvmHypervisor::~KvmHypervisor()
-{
-    ::close(fd_);
-}
+KvmHypervisor::~KvmHypervisor() = default;
 
 std::unique_ptr<Vm> KvmHypervisor::create_vm()
 {
     int vm_fd = -1;
     // KVM_CREATE_VM can fail with EINTR under signal load; retry a few times
     for (int attempt = 0; attempt < 5 && vm_fd < 0; ++attempt) {
-        vm_fd = ::ioctl(fd_, KVM_CREATE_VM, 0);
+        vm_fd = ::ioctl(fd_.get(), KVM_CREATE_VM, 0);
         if (vm_fd < 0 && errno != EINTR) {
             break;
         }
@@ -489,7 +484,7 @@ std::unique_ptr<Vm> KvmHypervisor::create_vm()
     if (vm_fd < 0) {
         fail("KVM_CREATE_VM");
     }
-    return std::make_unique<KvmVm>(fd_, vm_fd);
+    return std::make_unique<KvmVm>(fd_.get(), UniqueFd(vm_fd));
 }
 
 }  // namespace vdi::hv

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "vdi/common/unique_fd.h"
+
 int main(int argc, char** argv)
 {
     // listing the test cases (ctest discovery) needs no KVM
@@ -14,11 +16,10 @@ int main(int argc, char** argv)
             return Catch::Session().run(argc, argv);
         }
     }
-    const int fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
+    const vdi::UniqueFd kvm(::open("/dev/kvm", O_RDWR | O_CLOEXEC));
+    if (!kvm) {
         std::printf("SKIPPED: these tests need /dev/kvm, which cannot be opened here (%s)\n", std::strerror(errno));
         return 77;
     }
-    ::close(fd);
     return Catch::Session().run(argc, argv);
 }

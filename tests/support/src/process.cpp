@@ -1,6 +1,7 @@
 // fork/exec with a pipe for output and a deadline.
 #include "vdi/test/process.h"
 
+#include "vdi/common/unique_fd.h"
 #include "vdi/hv/control_client.h"
 
 #include <cerrno>
@@ -39,28 +40,36 @@ namespace {
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input,
                           std::chrono::milliseconds timeout)
 {
-    int out_pipe[2];
-    int in_pipe[2];
-    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(in_pipe, O_CLOEXEC) != 0) {
+    int out_fds[2];
+    int in_fds[2];
+    if (pipe2(out_fds, O_CLOEXEC) != 0) {
         throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
     }
+    UniqueFd out_read(out_fds[0]);
+    UniqueFd out_write(out_fds[1]);
+    if (pipe2(in_fds, O_CLOEXEC) != 0) {
+        throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    }
+    UniqueFd in_read(in_fds[0]);
+    UniqueFd in_write(in_fds[1]);
     const pid_t pid = fork();
     if (pid < 0) {
         throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
     }
     if (pid == 0) {
-        dup2(in_pipe[0], STDIN_FILENO);
-        dup2(out_pipe[1], STDOUT_FILENO);
-        dup2(out_pipe[1], STDERR_FILENO);
+        // the pipes are O_CLOEXEC: exec closes them in the child, only the dup2 copies stay
+        dup2(in_read.get(), STDIN_FILENO);
+        dup2(out_write.get(), STDOUT_FILENO);
+        dup2(out_write.get(), STDERR_FILENO);
         exec_or_exit(argv);
     }
-    close(out_pipe[1]);
-    close(in_pipe[0]);
+    out_write.reset();  // so that the read below sees end-of-file when the child exits
+    in_read.reset();
     if (!input.empty()) {
         // small inputs only (a password line): fits the pipe buffer
-        [[maybe_unused]] auto written = write(in_pipe[1], input.data(), input.size());
+        [[maybe_unused]] auto written = write(in_write.get(), input.data(), input.size());
     }
-    close(in_pipe[1]);
+    in_write.reset();  // end of the child's stdin
 
     ProcessResult result;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -72,7 +81,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
             kill(pid, SIGKILL);
             break;
         }
-        pollfd pfd{out_pipe[0], POLLIN, 0};
+        pollfd pfd{out_read.get(), POLLIN, 0};
         const int ready = poll(&pfd, 1, static_cast<int>(left.count()));
         if (ready < 0 && errno == EINTR) {
             continue;
@@ -80,13 +89,13 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
         if (ready <= 0) {
             continue;
         }
-        const ssize_t n = read(out_pipe[0], buffer, sizeof buffer);
+        const ssize_t n = read(out_read.get(), buffer, sizeof buffer);
         if (n <= 0) {
             break;
         }
         result.output.append(buffer, static_cast<std::size_t>(n));
     }
-    close(out_pipe[0]);
+    out_read.reset();
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
@@ -105,7 +114,8 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
     if (pid == 0) {
         ::setpgid(0, 0);  // its own process group, so that wrappers (xvfb-run) go down whole
         if (!output_file.empty()) {
-            const int fd = open(output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+            // O_CLOEXEC: exec closes this descriptor; the dup2 copies (which drop the flag) stay
+            const int fd = open(output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
             if (fd >= 0) {
                 dup2(fd, STDOUT_FILENO);
                 dup2(fd, STDERR_FILENO);

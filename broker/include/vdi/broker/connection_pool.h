@@ -43,6 +43,8 @@ public:
     // DbError when no connection could be had (database down, or every one busy too long).
     Lease acquire();
     int size() const { return size_; }
+    // How many acquire() calls wait in the queue now (any thread; tests wait on it).
+    std::size_t waiting() const;
 
 private:
     void give_back(std::unique_ptr<pqxx::connection> connection);
@@ -54,7 +56,7 @@ private:
     std::string application_name_;
     int size_;
     std::chrono::milliseconds acquire_timeout_;
-    std::mutex mutex_;  // guards idle_, open_ and queue_
+    mutable std::mutex mutex_;  // guards idle_, open_ and queue_
     std::deque<std::condition_variable*> queue_;  // acquire() calls waiting, in arrival order
     std::vector<std::unique_ptr<pqxx::connection>> idle_;
     int open_ = 0;  // connections out of the pool or idle in it

@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vdi/common/unique_fd.h"
 #include "vdi/hv/display/display_server.h"
 #include "vdi/hv/machine.h"
 
@@ -88,8 +89,9 @@ private:
 
     Handler handler_;
     std::filesystem::path path_;
-    int listen_fd_ = -1;
-    int wake_fd_[2] = {-1, -1};
+    UniqueFd listen_fd_;
+    UniqueFd wake_read_;  // the destructor writes to wake_write_ to stop serve()
+    UniqueFd wake_write_;
     std::atomic<bool> stopping_{false};
     std::thread thread_;
 };

@@ -28,6 +28,7 @@
 
 #include <pqxx/connection>
 
+#include "vdi/common/unique_fd.h"
 #include "vdi/hostd/hostd_config.h"
 #include "vdi/hostd/vmm_process.h"
 
@@ -77,7 +78,8 @@ private:
     std::filesystem::path rdp_certificate_;
     std::filesystem::path rdp_private_key_;                     // desktops whose guest has not said ready
     std::atomic<bool> stop_{false};
-    int wake_pipe_[2] = {-1, -1};
+    UniqueFd wake_read_;  // request_stop() writes to wake_write_ to end a wait in the main loop
+    UniqueFd wake_write_;
     std::thread heartbeat_;
 };
 

@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vdi/common/unique_fd.h"
+
 namespace vdi::hostd {
 
 struct VmmLaunch {
@@ -46,7 +48,7 @@ public:
     std::int64_t desktop_id() const { return desktop_id_; }
     std::int64_t generation() const { return generation_; }
     int pid() const { return pid_; }
-    int pidfd() const { return pidfd_; }
+    int pidfd() const { return pidfd_.get(); }
     const std::filesystem::path& socket() const { return socket_; }
     bool adopted() const { return adopted_; }
     // The VNC port the VMM listens on (from its status); nullopt if it serves none.
@@ -69,7 +71,7 @@ private:
     std::int64_t desktop_id_ = 0;
     std::int64_t generation_ = 0;
     int pid_ = -1;
-    int pidfd_ = -1;
+    UniqueFd pidfd_;
     bool adopted_ = false;
     std::optional<int> vnc_port_;
     std::optional<int> rdp_port_;

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "vdi/common/unique_fd.h"
 #include "vdi/hv/hypervisor.h"
 
 namespace vdi::hv {
@@ -19,7 +20,7 @@ public:
     std::unique_ptr<Vm> create_vm() override;
 
 private:
-    int fd_ = -1;
+    UniqueFd fd_;
 };
 
 }  // namespace vdi::hv
