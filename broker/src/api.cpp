@@ -4,11 +4,11 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "vdi/common/api/json.h"
 #include "vdi/common/db/database.h"
 #include "vdi/common/error.h"
+#include "vdi/common/logging.h"
 
 namespace vdi::broker {
 
@@ -108,11 +108,11 @@ void Api::handle(const HttpRequest& request, const RequestContext& context, Http
     } catch (const ConflictError& e) {
         response = error_response(409, "conflict", e.what());
     } catch (const DbError& e) {
-        spdlog::warn("broker.api database unavailable on {} {}: {}", method, route, e.what());
+        logger("broker.api")->warn("database unavailable method={} route={} error=\"{}\"", method, route, e.what());
         response = error_response(503, "database_unavailable", "the database is unavailable; try again shortly",
                                   settings_.retry_after_s);
     } catch (const std::exception& e) {
-        spdlog::error("broker.api {} {} failed: {}", method, route, e.what());
+        logger("broker.api")->error("request failed method={} route={} error=\"{}\"", method, route, e.what());
         response = error_response(500, "internal_error", "internal error");
     }
     answer(route, std::move(response));

@@ -11,9 +11,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <spdlog/spdlog.h>
 
 #include "vdi/common/error.h"
+#include "vdi/common/logging.h"
 
 namespace vdi::broker {
 
@@ -148,8 +148,8 @@ private:
         try {
             shared_->handler(request, context_, respond);
         } catch (const std::exception& e) {
-            spdlog::error("broker.http handler failed on {} {}: {}", std::string(request.method_string()),
-                          std::string(request.target()), e.what());
+            logger("broker.http")->error("handler failed method={} target=\"{}\" error=\"{}\"",
+                                          std::string(request.method_string()), std::string(request.target()), e.what());
             respond(shared_->error_responder(500, "internal error"));
         }
     }

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 
 #include "vdi/broker/api.h"
 #include "vdi/broker/broker_config.h"
@@ -17,6 +16,7 @@
 #include "vdi/common/component.h"
 #include "vdi/common/db/database.h"
 #include "vdi/common/tls_certificate.h"
+#include "vdi/common/logging.h"
 
 int main(int argc, char** argv)
 {
@@ -84,8 +84,8 @@ int main(int argc, char** argv)
                                                         message);
             });
         server.start();
-        spdlog::info("broker.start listening on https://{}:{} threads={} db_connections={}", broker.http.address,
-                     server.port(), broker.http.threads, broker.db_connections);
+        vdi::logger("broker")->info("listening url=https://{}:{} threads={} db_connections={}", broker.http.address,
+                                server.port(), broker.http.threads, broker.db_connections);
         if (!port_file.empty()) {
             const std::string temporary = port_file + ".tmp";
             std::ofstream(temporary) << server.port() << "\n";
@@ -93,10 +93,10 @@ int main(int argc, char** argv)
         }
         int signal = 0;
         sigwait(&signals, &signal);
-        spdlog::info("broker.stop signal {}: finishing requests in flight", signal);
+        vdi::logger("broker")->info("stopping: finishing requests in flight signal={}", signal);
         server.shutdown(std::chrono::seconds(10));
         tickets.stop();  // (its waiting requests hold connections of the server: dropped first)
-        spdlog::info("broker.stop done");
+        vdi::logger("broker")->info("stopped");
         return 0;
     });
 }

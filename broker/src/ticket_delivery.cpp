@@ -5,10 +5,10 @@
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
-#include <spdlog/spdlog.h>
 
 #include "vdi/common/db/database.h"
 #include "vdi/common/db/listener.h"
+#include "vdi/common/logging.h"
 
 namespace vdi::broker {
 TicketDelivery::TicketDelivery(std::string dsn, std::chrono::milliseconds keep) : dsn_(std::move(dsn)), keep_(keep)
@@ -129,7 +129,7 @@ void TicketDelivery::listen_loop()
             }
         } catch (const std::exception& e) {
             if (listening_.exchange(false)) {
-                spdlog::warn("broker.tickets lost the database connection ({}); reconnecting", e.what());
+                logger("broker.tickets")->warn("lost the database connection; reconnecting error=\"{}\"", e.what());
             }
             for (int i = 0; i < 10 && !stop_; ++i) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));

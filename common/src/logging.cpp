@@ -1,33 +1,9 @@
-// spdlog set-up shared by every component.
+// Redacting secrets from what is logged (the loggers themselves are inline in logging.h).
 #include "vdi/common/logging.h"
 
 #include <regex>
 
-#include <fmt/format.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-
-#include "vdi/common/error.h"
-
 namespace vdi {
-
-void init_logging(std::string_view level)
-{
-    const auto parsed = spdlog::level::from_str(std::string(level));
-    if (parsed == spdlog::level::off && level != "off") {
-        throw ConfigError(fmt::format("unknown log level '{}'", level));
-    }
-    spdlog::set_level(parsed);
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %n %v");
-}
-
-std::shared_ptr<spdlog::logger> logger(const std::string& tag)
-{
-    if (auto existing = spdlog::get(tag)) {
-        return existing;
-    }
-    auto created = spdlog::stderr_color_mt(tag);  // the default pattern and level apply
-    return created;
-}
 
 std::string redact_dsn(std::string_view dsn)
 {

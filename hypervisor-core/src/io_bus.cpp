@@ -1,11 +1,11 @@
 // Address-range dispatch of port I/O and MMIO.
 #include "vdi/hv/io_bus.h"
+#include "vdi/common/logging.h"
 
 #include <cstring>
 #include <stdexcept>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 namespace vdi::hv {
 
@@ -43,8 +43,8 @@ void IoBus::note_unclaimed(std::uint64_t address, bool is_write)
 {
     std::lock_guard lock(unclaimed_mutex_);
     if (unclaimed_.insert(address).second) {
-        spdlog::debug("vmm.bus {} {} of unclaimed address {:#x} ignored (logged once)", name_,
-                      is_write ? "write" : "read", address);
+        logger("vmm.bus")->debug("unclaimed address ignored (logged once) bus={} access={} address={:#x}", name_,
+                                  is_write ? "write" : "read", address);
     }
 }
 

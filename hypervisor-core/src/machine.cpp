@@ -7,11 +7,11 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "vdi/common/unique_fd.h"
 #include "vdi/hv/boot/memory_layout.h"
 #include "vdi/hv/boot/x86_boot.h"
+#include "vdi/common/logging.h"
 
 namespace vdi::hv {
 
@@ -349,9 +349,9 @@ void Machine::stop_from_vcpu(bool failure, const std::string& reason)
     if (!stop_info_) {
         stop_info_ = StopInfo{failure, reason};
         if (failure) {
-            spdlog::error("vmm the VM stopped: {}", reason);
+            logger("vmm")->error("the VM stopped reason=\"{}\"", reason);
         } else {
-            spdlog::info("vmm the VM stopped: {}", reason);
+            logger("vmm")->info("the VM stopped reason=\"{}\"", reason);
         }
     }
     desired_ = RunState::stopped;

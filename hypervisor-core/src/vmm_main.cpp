@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 
 #include "vdi/common/unique_fd.h"
 #include "vdi/hv/boot/memory_layout.h"
@@ -19,6 +18,7 @@
 #include "vdi/hv/machine.h"
 #include "vdi/hv/sandbox.h"
 #include "vdi/hv/display/display_module.h"
+#include "vdi/common/logging.h"
 
 #include <nlohmann/json.hpp>
 
@@ -71,8 +71,12 @@ int main(int argc, char** argv)
     app.add_option("--identity", identity,
                    R"(JSON {"host":..,"user":..} sent to the guest agent right after the restore)");
     CLI11_PARSE(app, argc, argv);
-    spdlog::set_level(spdlog::level::from_str(log_level));
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+    try {
+        vdi::init_logging(log_level);
+    } catch (const vdi::ConfigError& e) {
+        std::cerr << "vdi-vmm: " << e.what() << "\n";
+        return 2;
+    }
 
     if (probe) {
         try {
@@ -174,7 +178,7 @@ int main(int argc, char** argv)
             }
             const auto report = vdi::hv::enter_sandbox(paths);
             if (!report.landlock) {
-                spdlog::warn("vmm.sandbox the kernel has no Landlock: file access is not confined");
+                vdi::logger("vmm.sandbox")->warn("the kernel has no Landlock: file access is not confined");
             }
         }
         std::optional<vdi::hv::ControlServer> control_server;

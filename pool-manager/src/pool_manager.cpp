@@ -175,7 +175,7 @@ void PoolManager::reconcile_pool(long long pool_id, PassReport& report)
             entry.success = false;
             entry.details = {{"error", error}};
             db::AuditRepository(tx).append(entry);
-            logger("pool")->error("pool={} {}", pool->name, error);
+            logger("pool")->error("pool stopped provisioning pool={} error=\"{}\"", pool->name, error);
         }
         const bool stopped = pools.provisioning_error(pool_id).has_value();
 
@@ -237,7 +237,7 @@ int PoolManager::schedule_jobs(pqxx::work& tx)
             job.force_after = *tick + config_.refresh_deadline;
             if (jobs.enqueue_scheduled(job)) ++created;
         } catch (const CronError& e) {
-            logger("pool")->warn("pool={} has an unusable refresh_cron: {}", pool_id, e.what());
+            logger("pool")->warn("unusable refresh_cron pool={} error=\"{}\"", pool_id, e.what());
         }
     }
     return created;
@@ -363,7 +363,7 @@ PassReport PoolManager::run_once()
 void PoolManager::run()
 {
     auto log = logger("pool");
-    log->info("pool manager {} running (pass every {} ms, hosts lost after {} s)", config_.name, config_.interval.count(),
+    log->info("running name={} interval_ms={} heartbeat_timeout_s={}", config_.name, config_.interval.count(),
               config_.heartbeat_timeout.count());
     while (!stop_) {
         try {
@@ -371,13 +371,13 @@ void PoolManager::run()
             if (report.desktops_created + report.desktops_retired + report.desktops_trimmed + report.hosts_lost +
                     report.sessions_ended + report.jobs_created + report.desktops_refreshed >
                 0) {
-                log->info("pass: created={} retired={} trimmed={} hosts_lost={} sessions_ended={} jobs_created={} "
+                log->info("pass created={} retired={} trimmed={} hosts_lost={} sessions_ended={} jobs_created={} "
                           "refreshed={}",
                           report.desktops_created, report.desktops_retired, report.desktops_trimmed, report.hosts_lost,
                           report.sessions_ended, report.jobs_created, report.desktops_refreshed);
             }
         } catch (const std::exception& e) {
-            log->error("pass failed, retrying: {}", e.what());
+            log->error("pass failed, retrying error=\"{}\"", e.what());
             listeners_.reset();
             db_.reset();
         }

@@ -1,6 +1,5 @@
 // Desktops: the thin client's list of them and its connect (the hot path), and the admin's
 // desktop list and refresh.
-#include <spdlog/spdlog.h>
 
 #include "admin_reads.h"
 #include "handler_support.h"
@@ -8,6 +7,7 @@
 #include "vdi/common/api/desktop.h"
 #include "vdi/common/db/desktop_repository.h"
 #include "vdi/common/db/session_repository.h"
+#include "vdi/common/logging.h"
 
 namespace vdi::broker {
 
@@ -127,8 +127,8 @@ Api::Reply Api::connect(const Call& call)
                             return;
                         }
                         const std::string why = !ack ? "the desktop's host did not answer in time" : ack->error;
-                        spdlog::warn("broker.connect ticket {} for desktop {} not delivered: {}", ticket_id, desktop_id,
-                                     why);
+                        logger("broker.connect")->warn("ticket not delivered ticket={} desktop={} reason=\"{}\"", ticket_id,
+                                                       desktop_id, why);
                         answer(error_response(503, "desktop_unreachable",
                                               "the desktop could not be prepared for your connection (" + why +
                                                   "); try again",

@@ -70,7 +70,7 @@ public:
             tx.exec_params("SELECT pg_advisory_unlock($1)", migration_lock_key);
         } catch (const std::exception& e) {
             // the lock goes with the session anyway; say so rather than hide it
-            logger("db.migrate")->warn("releasing the migration lock failed: {}", e.what());
+            logger("db.migrate")->warn("releasing the migration lock failed error=\"{}\"", e.what());
         }
     }
     AdvisoryLock(const AdvisoryLock&) = delete;

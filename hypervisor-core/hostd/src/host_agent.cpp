@@ -124,7 +124,7 @@ void HostAgent::run()
             deliver_tickets();
             report_activity();
         } catch (const std::exception& e) {
-            log->error("reconcile failed, retrying: {}", e.what());
+            log->error("reconcile failed, retrying error=\"{}\"", e.what());
             ticket_listener.reset();
             listener.reset();
             db_.reset();
@@ -135,7 +135,7 @@ void HostAgent::run()
         wait_for_work(std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
                                          next_resync - std::chrono::steady_clock::now())));
     }
-    log->info("stopping; {} VMMs keep running", vmms_.size());
+    log->info("stopping; the VMMs keep running vmms={}", vmms_.size());
 }
 
 bool HostAgent::wait_for_work(std::chrono::milliseconds timeout)
@@ -158,7 +158,7 @@ bool HostAgent::wait_for_work(std::chrono::milliseconds timeout)
         try {
             db_->get_notifs();
         } catch (const std::exception& e) {
-            logger("hostd")->warn("lost the database connection ({}); reconnecting", e.what());
+            logger("hostd")->warn("lost the database connection; reconnecting error=\"{}\"", e.what());
             ticket_listener.reset();
             listener.reset();
             db_.reset();
@@ -199,7 +199,7 @@ void HostAgent::deliver_tickets()
             // notification changes nothing
             const auto stored = tickets.find_for_delivery(ticket_id, sha256_hex(ticket));
             if (!stored || stored->desktop_id != desktop_id) {
-                log->warn("ticket {} does not match a deliverable ticket; ignored", ticket_id);
+                log->warn("ticket does not match a deliverable ticket; ignored ticket={}", ticket_id);
                 return;
             }
             std::optional<std::string> error;
@@ -220,9 +220,9 @@ void HostAgent::deliver_tickets()
             }
             tickets.record_delivery(ticket_id, error);
             if (error) {
-                log->warn("ticket {} for desktop {} not delivered: {}", ticket_id, desktop_id, *error);
+                log->warn("ticket not delivered ticket={} desktop={} reason=\"{}\"", ticket_id, desktop_id, *error);
             } else {
-                log->info("ticket {} delivered to desktop {} ({})", ticket_id, desktop_id,
+                log->info("ticket delivered ticket={} desktop={} protocol={}", ticket_id, desktop_id,
                           db::to_string(stored->protocol));
             }
         });
@@ -282,7 +282,7 @@ void HostAgent::report_activity()
         if (response && response->value("ok", false)) {
             shown = wanted;
         } else {
-            logger("hostd")->warn("desktop={} did not take its notice: {}", desktop_id,
+            logger("hostd")->warn("desktop did not take its notice desktop={} error=\"{}\"", desktop_id,
                                   response ? response->value("error", std::string("?")) : "no answer");
             shown = wanted;  // (not retried every period)
         }
@@ -347,7 +347,7 @@ void HostAgent::reconcile()
         const bool want = d.desired_state == db::DesktopDesiredState::running;
 
         if (found != vmms_.end() && (!want || found->second->generation() != d.generation)) {
-            log->info("stopping VMM desktop={} generation={} (desired {} at generation {})", d.id,
+            log->info("stopping VMM desktop={} generation={} desired={} desired_generation={}", d.id,
                       found->second->generation(), db::to_string(d.desired_state), d.generation);
             found->second->stop(std::chrono::milliseconds(3000));
             vmms_.erase(found);
@@ -454,7 +454,7 @@ void HostAgent::reconcile()
             }
         }
         if (!error.empty()) {
-            log->error("desktop={} generation={} could not start: {}", d.id, d.generation, error);
+            log->error("desktop could not start desktop={} generation={} error=\"{}\"", d.id, d.generation, error);
             failed_.insert({d.id, d.generation});
             db::in_transaction(*db_, "report a failed desktop", [&](pqxx::work& tx) {
                 db::ActualReport report;
@@ -491,7 +491,7 @@ void HostAgent::heartbeat_loop()
                 db::HostRepository(tx).heartbeat(host_id_);
             });
         } catch (const std::exception& e) {
-            log->warn("heartbeat failed: {}", e.what());
+            log->warn("heartbeat failed error=\"{}\"", e.what());
             connection.reset();
         }
         const auto until = std::chrono::steady_clock::now() + config_.heartbeat;

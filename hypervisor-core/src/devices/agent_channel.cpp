@@ -1,8 +1,8 @@
 // Guest agent line protocol over a UART.
 #include "vdi/hv/devices/agent_channel.h"
+#include "vdi/common/logging.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 namespace vdi::hv {
 namespace {
@@ -136,9 +136,9 @@ void AgentChannel::handle_line(const std::string& line)
         std::lock_guard lock(mutex_);
         agent_version_ = at == std::string::npos ? 1 : std::atoi(line.c_str() + at + 8);
     } else if (line.rfind("log ", 0) == 0) {
-        spdlog::info("vmm.agent guest says: {}", line.substr(4));
+        logger("vmm.agent")->info("guest log text=\"{}\"", line.substr(4));
     } else {
-        spdlog::debug("vmm.agent ignoring unknown line of {} bytes", line.size());
+        logger("vmm.agent")->debug("ignoring an unknown line bytes={}", line.size());
     }
     if (callback) {
         callback();

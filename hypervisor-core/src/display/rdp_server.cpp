@@ -10,13 +10,13 @@
 #include <fmt/format.h>
 #include <freerdp/input.h>
 #include <freerdp/server/shadow.h>
-#include <spdlog/spdlog.h>
 #include <winpr/synch.h>
 #include <winpr/wlog.h>
 
 #include "vdi/hv/devices/ps2_keymap.h"
 #include "vdi/common/tls_certificate.h"
 #include "vdi/hv/display/free_port.h"
+#include "vdi/common/logging.h"
 
 namespace vdi::hv {
 namespace {
@@ -209,12 +209,12 @@ bool RdpServer::authenticate(const char* password)
 {
     const auto ticket = ticket_.take();
     if (!ticket) {
-        spdlog::warn("vmm.rdp refused a client: no valid ticket");
+        logger("vmm.rdp")->warn("refused a client: no valid ticket");
         return false;
     }
     const bool ok = same_secret(password, *ticket);
     if (!ok) {
-        spdlog::warn("vmm.rdp refused a client: wrong ticket");
+        logger("vmm.rdp")->warn("refused a client: wrong ticket");
     }
     return ok;
 }

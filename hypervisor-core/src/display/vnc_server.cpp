@@ -10,10 +10,10 @@
 #include <fmt/format.h>
 #include <gcrypt.h>
 #include <rfb/rfb.h>
-#include <spdlog/spdlog.h>
 
 #include "vdi/hv/devices/ps2_keymap.h"
 #include "vdi/hv/display/free_port.h"
+#include "vdi/common/logging.h"
 
 namespace vdi::hv {
 namespace {
@@ -152,7 +152,7 @@ bool VncServer::check_password(rfbClientPtr client, const char* response, int le
 {
     const auto taken = ticket_.take();  // one attempt per ticket, right or wrong
     if (!taken) {
-        spdlog::warn("vmm.vnc refused a client: no valid ticket");
+        logger("vmm.vnc")->warn("refused a client: no valid ticket");
         return false;
     }
     const std::string& ticket = *taken;
@@ -165,7 +165,7 @@ bool VncServer::check_password(rfbClientPtr client, const char* response, int le
                     same_secret(std::string_view(reinterpret_cast<const char*>(expected), CHALLENGESIZE),
                                 std::string_view(response, CHALLENGESIZE));
     if (!ok) {
-        spdlog::warn("vmm.vnc refused a client: wrong ticket");
+        logger("vmm.vnc")->warn("refused a client: wrong ticket");
     }
     return ok;
 }
