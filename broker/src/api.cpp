@@ -35,8 +35,8 @@ std::string iso8601(std::chrono::system_clock::time_point t)
     return api::to_iso8601(t);
 }
 
-Api::Api(ApiSettings settings, ConnectionPool& pool, TicketDelivery& tickets, Metrics& metrics)
-    : settings_(std::move(settings)), pool_(pool), tickets_(tickets), metrics_(metrics),
+Api::Api(ApiSettings settings, ConnectionPool& pool, TicketDelivery& tickets, Metrics& metrics, const Clock& clock)
+    : settings_(std::move(settings)), pool_(pool), tickets_(tickets), metrics_(metrics), clock_(clock),
       dummy_hash_(hash_password(random_token(16), settings_.password_hash))
 {
 }

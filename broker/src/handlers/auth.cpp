@@ -13,9 +13,8 @@ namespace {
 using db::LockoutScope;
 
 // Seconds until the later of two locks ends (0: not locked).
-int locked_for_s(const std::optional<db::Lockout>& a, const std::optional<db::Lockout>& b)
+int locked_for_s(const std::optional<db::Lockout>& a, const std::optional<db::Lockout>& b, TimePoint now)
 {
-    const auto now = std::chrono::system_clock::now();
     long seconds = 0;
     for (const auto* lock : {&a, &b}) {
         if (*lock && (*lock)->locked_until && *(*lock)->locked_until > now) {
@@ -44,7 +43,7 @@ Api::Reply Api::login(const Call& call)
         db::in_transaction(*lease, "check login locks", [&](pqxx::work& tx) {
             db::LoginThrottleRepository throttle(tx);
             locked_s = locked_for_s(throttle.find(LockoutScope::user, username),
-                                    throttle.find(LockoutScope::address, address));
+                                    throttle.find(LockoutScope::address, address), clock_.now());
             if (locked_s > 0) {
                 throttle.record_attempt(username, address, false);
                 db::AuditRepository(tx).append(db::AuditEntry::of({std::nullopt, username, address}, "user.login",
@@ -93,7 +92,7 @@ Api::Reply Api::login(const Call& call)
     db::in_transaction(*lease, "record a failed login", [&](pqxx::work& tx) {
         db::LoginThrottleRepository throttle(tx);
         throttle.record_attempt(username, address, false);
-        const auto now = std::chrono::system_clock::now();
+        const auto now = clock_.now();
         const auto by_user = throttle.register_failure(LockoutScope::user, username);
         if (const auto lock = settings_.throttle.lock_for(by_user.consecutive_failures,
                                                           settings_.throttle.user_failures_before_lock);

@@ -167,8 +167,7 @@ Api::Reply Api::start_pool_job(const Call& call, bool push)
                 job.pool_id = id;
                 job.created_by = call.caller.user.id;
                 // in-use desktops are refreshed when their sessions end, or forcibly after this
-                job.force_after =
-                    std::chrono::system_clock::now() + std::chrono::seconds(body.value("force_after_s", 3600));
+                job.force_after = clock_.now() + std::chrono::seconds(body.value("force_after_s", 3600));
                 if (push) {
                     const long long image_id = body["image_id"];
                     const auto image = db::ImageRepository(tx).find(image_id);

@@ -17,6 +17,7 @@
 #include "vdi/broker/http_server.h"
 #include "vdi/broker/metrics.h"
 #include "vdi/broker/ticket_delivery.h"
+#include "vdi/common/clock.h"
 #include "vdi/common/crypto.h"
 #include "vdi/common/db/user_repository.h"
 
@@ -45,7 +46,9 @@ struct ApiSettings {
 
 class Api {
 public:
-    Api(ApiSettings settings, ConnectionPool& pool, TicketDelivery& tickets, Metrics& metrics);
+    // `clock`: the wall clock for token expiry, login locks and job deadlines (tests drive one).
+    Api(ApiSettings settings, ConnectionPool& pool, TicketDelivery& tickets, Metrics& metrics,
+        const Clock& clock = system_clock());
 
     // Answers through `respond`: at once, or (connect) from the ticket listener's thread.
     void handle(const HttpRequest& request, const RequestContext& context, HttpServer::Respond respond);
@@ -163,6 +166,7 @@ private:
     ConnectionPool& pool_;
     TicketDelivery& tickets_;
     Metrics& metrics_;
+    const Clock& clock_;
     std::string dummy_hash_;  // verified against for unknown users, so timing does not tell
 };
 

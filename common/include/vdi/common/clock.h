@@ -22,4 +22,11 @@ public:
     TimePoint now() const override { return std::chrono::system_clock::now(); }
 };
 
+// The one SystemClock a process needs (for defaults of `const Clock&` parameters).
+inline const Clock& system_clock()
+{
+    static const SystemClock clock;
+    return clock;
+}
+
 }  // namespace vdi
