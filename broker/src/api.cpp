@@ -30,11 +30,6 @@ std::string make_display_ticket(const std::string& protocol)
     return random_token(protocol == "vnc" ? 6 : 18);  // base64url: 8 and 24 characters
 }
 
-std::string iso8601(std::chrono::system_clock::time_point t)
-{
-    return api::to_iso8601(t);
-}
-
 Api::Api(ApiSettings settings, ConnectionPool& pool, TicketDelivery& tickets, Metrics& metrics, const Clock& clock)
     : settings_(std::move(settings)), pool_(pool), tickets_(tickets), metrics_(metrics), clock_(clock),
       dummy_hash_(hash_password(random_token(16), settings_.password_hash))

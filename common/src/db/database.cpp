@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "vdi/common/api/json.h"
 #include "vdi/common/logging.h"
 
 namespace vdi::db {
@@ -73,17 +74,11 @@ void rethrow_as_db_error(const std::exception& e, std::string_view doing)
 
 std::string to_sql(Timestamp t)
 {
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-    std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
-    long fraction = static_cast<long>(micros % 1000000);
-    if (fraction < 0) {
-        fraction += 1000000;
-        seconds -= 1;
-    }
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                       tm.tm_hour, tm.tm_min, tm.tm_sec, fraction);
+    // the API's ISO 8601 form ("2026-11-22T06:14:26.123456+00:00") in PostgreSQL's own spelling
+    std::string text = api::to_iso8601(t);
+    text[10] = ' ';
+    text.resize(text.size() - 3);  // "+00:00" -> "+00"
+    return text;
 }
 
 Timestamp parse_timestamp(std::string_view text)

@@ -173,7 +173,4 @@ private:
 // A new display ticket for `protocol`: VNC authentication carries 8 characters at most.
 std::string make_display_ticket(const std::string& protocol);
 
-// ISO 8601 UTC with microseconds ("2026-11-22T06:14:26.123456+00:00"), as PostgreSQL's JSON has it.
-std::string iso8601(std::chrono::system_clock::time_point t);
-
 }  // namespace vdi::broker
