@@ -1,5 +1,4 @@
 // The admin's audit log endpoint: GET /api/v1/admin/audit.
-#include "admin_reads.h"
 #include "handler_support.h"
 #include "vdi/broker/api.h"
 #include "vdi/common/api/audit.h"
@@ -13,8 +12,8 @@ Api::Reply Api::list_audit(const Call& call)
     db::AuditFilter filter;
     filter.actor_user_id = query_int(request, "actor_user_id", 1, 9'000'000'000'000'000'000LL);
     filter.action_prefix = query_string(request, "action");  // "user." matches every user action
-    const auto page = admin::page_of(request);
-    filter.limit = static_cast<int>(page.limit);
+    const auto page = page_of(request);
+    filter.limit = page.limit;
     filter.before_id = page.before;
     const auto entries =
         transact(pool_, "list the audit log", [&](pqxx::work& tx) { return db::AuditRepository(tx).list(filter); });

@@ -1,8 +1,8 @@
 // Desktops: the thin client's list of them and its connect (the hot path), and the admin's
 // desktop list and refresh.
 
-#include "admin_reads.h"
 #include "handler_support.h"
+#include "to_api.h"
 #include "vdi/broker/api.h"
 #include "vdi/common/api/desktop.h"
 #include "vdi/common/db/desktop_repository.h"
@@ -10,11 +10,6 @@
 #include "vdi/common/logging.h"
 
 namespace vdi::broker {
-
-using admin::desktop_select;
-using admin::Filter;
-using admin::page_of;
-using admin::query_json;
 
 Api::Reply Api::desktops(const Call& call)
 {
@@ -142,18 +137,22 @@ Api::Reply Api::connect(const Call& call)
 Api::Reply Api::list_desktops(const Call& call)
 {
     const ParsedRequest& request = call.request;
-    Filter filter("d");
-    if (const auto pool = query_int(request, "pool_id", 1, 9'000'000'000'000'000'000LL)) filter.add("d.pool_id = ${}", *pool);
+    db::DesktopFilter filter;
+    filter.pool_id = query_int(request, "pool_id", 1, 9'000'000'000'000'000'000LL);
     if (const auto state = query_string(request, "state")) {
         static const std::vector<std::string> states = {"pending", "starting", "running", "stopping",
                                                         "stopped", "failed",   "lost"};
         if (std::find(states.begin(), states.end(), *state) == states.end()) {
             throw ApiError(400, "invalid_request", "query parameter 'state' is not a desktop state");
         }
-        filter.add("d.actual_state = ${}::desktop_actual_state", *state);
+        filter.actual_state = db::enum_from_string<db::DesktopActualState>(*state);
     }
-    const auto sql = filter.sql(desktop_select, page_of(request));
-    return {200, transact(pool_, "list desktops", [&](pqxx::work& tx) { return query_json(tx, sql, filter.params()); })};
+    const auto page = page_of(request);
+    const auto desktops = transact(pool_, "list desktops",
+                                   [&](pqxx::work& tx) { return db::DesktopRepository(tx).list(filter, page); });
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& desktop : desktops) out.push_back(to_api(desktop));
+    return {200, out};
 }
 
 Api::Reply Api::refresh_desktop(const Call& call)

@@ -1,19 +1,27 @@
 // The admin's golden image endpoints: /api/v1/admin/images.
-#include "admin_reads.h"
 #include "handler_support.h"
+#include "to_api.h"
 #include "vdi/broker/api.h"
-#include "vdi/common/db/image_repository.h"
 
 namespace vdi::broker {
+namespace {
 
-using admin::image_select;
-using admin::list_sql;
-using admin::one;
-using admin::query_json;
+nlohmann::json shown(pqxx::transaction_base& tx, db::Id id)
+{
+    const auto image = db::ImageRepository(tx).find(id);
+    if (!image) throw ApiError(404, "not_found", "no such image");
+    return to_api(*image);
+}
+
+}  // namespace
 
 Api::Reply Api::list_images(const Call&)
 {
-    return {200, transact(pool_, "list images", [&](pqxx::work& tx) { return query_json(tx, list_sql(image_select)); })};
+    const auto images =
+        transact(pool_, "list images", [&](pqxx::work& tx) { return db::ImageRepository(tx).list_newest_first(); });
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& image : images) out.push_back(to_api(image));
+    return {200, out};
 }
 
 Api::Reply Api::create_image(const Call& call)
@@ -33,14 +41,14 @@ Api::Reply Api::create_image(const Call& call)
                 const auto created = db::ImageRepository(tx).create(image);
                 audit(tx, call.caller, "image.create", "image", std::to_string(created.id),
                       {{"name", created.name}, {"version", created.version}});
-                return one(tx, image_select, "i", created.id, "image");
+                return nlohmann::json(to_api(created));
             })};
 }
 
 Api::Reply Api::show_image(const Call& call)
 {
     const auto id = id_param(call.request, 0);
-    return {200, transact(pool_, "show an image", [&](pqxx::work& tx) { return one(tx, image_select, "i", id, "image"); })};
+    return {200, transact(pool_, "show an image", [&](pqxx::work& tx) { return shown(tx, id); })};
 }
 
 Api::Reply Api::update_image(const Call& call)
@@ -55,7 +63,7 @@ Api::Reply Api::update_image(const Call& call)
                     throw ApiError(404, "not_found", "no such image");
                 }
                 audit(tx, call.caller, "image.update", "image", std::to_string(id), body);
-                return one(tx, image_select, "i", id, "image");
+                return shown(tx, id);
             })};
 }
 

@@ -1,7 +1,7 @@
 // The admin's pool endpoints: /api/v1/admin/pools, their entitlements, and the jobs an admin
 // starts on a pool (refresh, image push).
-#include "admin_reads.h"
 #include "handler_support.h"
+#include "to_api.h"
 #include "vdi/broker/api.h"
 #include "vdi/common/api/pool.h"
 #include "vdi/common/db/image_repository.h"
@@ -54,17 +54,22 @@ db::PoolSettings merge_pool(db::PoolSettings settings, const nlohmann::json& bod
     return settings;
 }
 
-}  // namespace
+db::PoolSummary found(pqxx::transaction_base& tx, db::Id id)
+{
+    auto pool = db::PoolRepository(tx).find_summary(id);
+    if (!pool) throw ApiError(404, "not_found", "no such pool");
+    return *pool;
+}
 
-using admin::job_select;
-using admin::list_sql;
-using admin::one;
-using admin::pool_select;
-using admin::query_json;
+}  // namespace
 
 Api::Reply Api::list_pools(const Call&)
 {
-    return {200, transact(pool_, "list pools", [&](pqxx::work& tx) { return query_json(tx, list_sql(pool_select)); })};
+    const auto pools =
+        transact(pool_, "list pools", [&](pqxx::work& tx) { return db::PoolRepository(tx).list_summaries(); });
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& pool : pools) out.push_back(to_api(pool));
+    return {200, out};
 }
 
 Api::Reply Api::create_pool(const Call& call)
@@ -75,7 +80,7 @@ Api::Reply Api::create_pool(const Call& call)
                 if (settings.display_name.empty()) settings.display_name = settings.name;
                 const auto pool = db::PoolRepository(tx).create(settings);
                 audit(tx, call.caller, "pool.create", "pool", std::to_string(pool.id), body);
-                return one(tx, pool_select, "p", pool.id, "pool");
+                return nlohmann::json(to_api(found(tx, pool.id)));
             })};
 }
 
@@ -83,14 +88,11 @@ Api::Reply Api::show_pool(const Call& call)
 {
     const auto id = id_param(call.request, 0);
     return {200, transact(pool_, "show a pool", [&](pqxx::work& tx) {
-                auto pool = one(tx, pool_select, "p", id, "pool");
-                pool["entitlements"] = query_json(
-                    tx,
-                    list_sql("SELECT e.id, e.user_id, u.username, e.group_id, g.name AS group_name FROM entitlements e "
-                             "LEFT JOIN users u ON u.id = e.user_id LEFT JOIN groups g ON g.id = e.group_id "
-                             "WHERE e.pool_id = $1"),
-                    std::vector<std::string>{std::to_string(id)});
-                return pool;
+                api::PoolDetail pool{to_api(found(tx, id)), {}};
+                for (const auto& e : db::PoolRepository(tx).named_entitlements_of(id)) {
+                    pool.entitlements.push_back(api::PoolEntitlement{e.id, e.user_id, e.username, e.group_id, e.group_name});
+                }
+                return nlohmann::json(pool);
             })};
 }
 
@@ -104,7 +106,7 @@ Api::Reply Api::update_pool(const Call& call)
                 if (!pool) throw ApiError(404, "not_found", "no such pool");
                 pools.update(id, merge_pool(*pool, body));
                 audit(tx, call.caller, "pool.update", "pool", std::to_string(id), body);
-                return one(tx, pool_select, "p", id, "pool");
+                return nlohmann::json(to_api(found(tx, id)));
             })};
 }
 
@@ -112,13 +114,13 @@ Api::Reply Api::delete_pool(const Call& call)
 {
     const auto id = id_param(call.request, 0);
     return {200, transact(pool_, "delete a pool", [&](pqxx::work& tx) {
-                const auto pool = one(tx, pool_select, "p", id, "pool");
-                if (pool["desktops"].get<long>() > 0 || db::SessionRepository(tx).any_for_pool(id)) {
+                const auto pool = found(tx, id);
+                if (pool.desktops > 0 || db::SessionRepository(tx).any_for_pool(id)) {
                     throw ApiError(409, "conflict",
                                    "the pool still has desktops or session history; disable it and set max_size 0");
                 }
                 db::PoolRepository(tx).remove(id);
-                audit(tx, call.caller, "pool.delete", "pool", std::to_string(id), {{"name", pool["name"]}});
+                audit(tx, call.caller, "pool.delete", "pool", std::to_string(id), {{"name", pool.name}});
                 return nlohmann::json(api::Deleted{id});
             })};
 }
@@ -131,7 +133,7 @@ Api::Reply Api::entitle(const Call& call)
         throw ApiError(400, "invalid_request", "give exactly one of user_id and group_id");
     }
     return {201, transact(pool_, "entitle", [&](pqxx::work& tx) {
-                one(tx, pool_select, "p", id, "pool");
+                if (!db::PoolRepository(tx).find(id)) throw ApiError(404, "not_found", "no such pool");
                 db::PoolRepository pools(tx);
                 const auto entitlement = body.contains("user_id") ? pools.entitle_user(id, body["user_id"])
                                                                   : pools.entitle_group(id, body["group_id"]);
@@ -161,7 +163,7 @@ Api::Reply Api::start_pool_job(const Call& call, bool push)
     const auto id = id_param(call.request, 0);
     const nlohmann::json& body = call.request.body;
     return {201, transact(pool_, "start a job", [&](pqxx::work& tx) {
-                one(tx, pool_select, "p", id, "pool");
+                if (!db::PoolRepository(tx).find(id)) throw ApiError(404, "not_found", "no such pool");
                 db::NewJob job;
                 job.type = push ? db::JobType::image_push : db::JobType::refresh_pool;
                 job.pool_id = id;
@@ -181,7 +183,7 @@ Api::Reply Api::start_pool_job(const Call& call, bool push)
                 const auto created = db::JobRepository(tx).enqueue(job);
                 audit(tx, call.caller, push ? "pool.push_image" : "pool.refresh", "pool", std::to_string(id),
                       {{"job_id", created.id}, {"image_id", push ? body["image_id"] : nlohmann::json(nullptr)}});
-                return one(tx, job_select, "j", created.id, "job");
+                return nlohmann::json(to_api(created));
             })};
 }
 

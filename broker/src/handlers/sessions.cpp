@@ -1,7 +1,7 @@
 // Sessions: the thin client's disconnect and logoff, and the admin's session list and forced
 // logoff.
-#include "admin_reads.h"
 #include "handler_support.h"
+#include "to_api.h"
 #include "vdi/broker/api.h"
 #include "vdi/common/api/session.h"
 #include "vdi/common/db/desktop_repository.h"
@@ -9,11 +9,6 @@
 #include "vdi/common/db/session_repository.h"
 
 namespace vdi::broker {
-
-using admin::Filter;
-using admin::page_of;
-using admin::query_json;
-using admin::session_select;
 
 Api::Reply Api::disconnect(const Call& call)
 {
@@ -82,15 +77,19 @@ nlohmann::json Api::end_session(long long session_id, const Caller& caller, bool
 Api::Reply Api::list_sessions(const Call& call)
 {
     const ParsedRequest& request = call.request;
-    Filter filter("s");
-    if (const auto user = query_int(request, "user_id", 1, 9'000'000'000'000'000'000LL)) filter.add("s.user_id = ${}", *user);
-    if (const auto pool = query_int(request, "pool_id", 1, 9'000'000'000'000'000'000LL)) filter.add("s.pool_id = ${}", *pool);
+    db::SessionFilter filter;
+    filter.user_id = query_int(request, "user_id", 1, 9'000'000'000'000'000'000LL);
+    filter.pool_id = query_int(request, "pool_id", 1, 9'000'000'000'000'000'000LL);
     if (const auto live = query_string(request, "live")) {
         if (*live != "true" && *live != "false") throw ApiError(400, "invalid_request", "'live' is true or false");
-        filter.add(*live == "true" ? "s.state <> 'ended' AND ${} = 1" : "s.state = 'ended' AND ${} = 1", 1);
+        filter.live = *live == "true";
     }
-    const auto sql = filter.sql(session_select, page_of(request));
-    return {200, transact(pool_, "list sessions", [&](pqxx::work& tx) { return query_json(tx, sql, filter.params()); })};
+    const auto page = page_of(request);
+    const auto sessions = transact(pool_, "list sessions",
+                                   [&](pqxx::work& tx) { return db::SessionRepository(tx).list(filter, page); });
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& session : sessions) out.push_back(to_api(session));
+    return {200, out};
 }
 
 }  // namespace vdi::broker

@@ -1,6 +1,6 @@
 // The admin's user endpoints: /api/v1/admin/users. Every change is audited in its transaction.
-#include "admin_reads.h"
 #include "handler_support.h"
+#include "to_api.h"
 #include "vdi/broker/api.h"
 #include "vdi/common/db/api_token_repository.h"
 #include "vdi/common/db/session_repository.h"
@@ -8,14 +8,24 @@
 
 namespace vdi::broker {
 
-using admin::list_sql;
-using admin::one;
-using admin::query_json;
-using admin::user_select;
+namespace {
+
+db::User found(pqxx::transaction_base& tx, db::Id id)
+{
+    auto user = db::UserRepository(tx).find(id);
+    if (!user) throw ApiError(404, "not_found", "no such user");
+    return *user;
+}
+
+}  // namespace
 
 Api::Reply Api::list_users(const Call&)
 {
-    return {200, transact(pool_, "list users", [&](pqxx::work& tx) { return query_json(tx, list_sql(user_select)); })};
+    const auto users =
+        transact(pool_, "list users", [&](pqxx::work& tx) { return db::UserRepository(tx).list_newest_first(); });
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& user : users) out.push_back(to_api(user));
+    return {200, out};
 }
 
 Api::Reply Api::create_user(const Call& call)
@@ -31,7 +41,7 @@ Api::Reply Api::create_user(const Call& call)
                 const auto user = db::UserRepository(tx).create(fresh);
                 audit(tx, call.caller, "user.create", "user", std::to_string(user.id),
                       {{"username", user.username}, {"role", db::to_string(user.role)}});
-                return one(tx, user_select, "u", user.id, "user");
+                return nlohmann::json(to_api(user));
             })};
 }
 
@@ -39,12 +49,9 @@ Api::Reply Api::show_user(const Call& call)
 {
     const auto id = id_param(call.request, 0);
     return {200, transact(pool_, "show a user", [&](pqxx::work& tx) {
-                auto user = one(tx, user_select, "u", id, "user");
-                user["groups"] = query_json(tx,
-                                            "SELECT coalesce(json_agg(g.name ORDER BY g.name), '[]'::json) FROM groups g "
-                                            "JOIN group_members m ON m.group_id = g.id WHERE m.user_id = $1",
-                                            std::vector<std::string>{std::to_string(id)});
-                return user;
+                api::UserDetail user{to_api(found(tx, id)), {}};
+                for (const auto& group : db::UserRepository(tx).groups_of(id)) user.groups.push_back(group.name);
+                return nlohmann::json(user);
             })};
 }
 
@@ -84,7 +91,7 @@ Api::Reply Api::update_user(const Call& call)
                     changed.push_back("disabled");
                 }
                 audit(tx, caller, "user.update", "user", std::to_string(id), {{"changed", changed}});
-                return one(tx, user_select, "u", id, "user");
+                return nlohmann::json(to_api(found(tx, id)));
             })};
 }
 
@@ -93,13 +100,13 @@ Api::Reply Api::delete_user(const Call& call)
     const auto id = id_param(call.request, 0);
     return {200, transact(pool_, "delete a user", [&](pqxx::work& tx) {
                 if (id == call.caller.user.id) throw ApiError(409, "conflict", "you cannot delete yourself");
-                const auto user = one(tx, user_select, "u", id, "user");
+                const auto user = found(tx, id);
                 db::UserRepository users(tx);
                 if (db::SessionRepository(tx).any_for_user(id)) {
                     throw ApiError(409, "conflict", "the user has session history; disable the account instead");
                 }
                 users.remove(id);
-                audit(tx, call.caller, "user.delete", "user", std::to_string(id), {{"username", user["username"]}});
+                audit(tx, call.caller, "user.delete", "user", std::to_string(id), {{"username", user.username}});
                 return nlohmann::json(api::Deleted{id});
             })};
 }
@@ -112,7 +119,7 @@ Api::Reply Api::disable_user(const Call& call)
                 if (!db::UserRepository(tx).set_disabled(id, true)) throw ApiError(404, "not_found", "no such user");
                 const int revoked = db::ApiTokenRepository(tx).revoke_all_for_user(id);
                 audit(tx, call.caller, "user.disable", "user", std::to_string(id), {{"tokens_revoked", revoked}});
-                return one(tx, user_select, "u", id, "user");
+                return nlohmann::json(to_api(found(tx, id)));
             })};
 }
 

@@ -72,6 +72,18 @@ std::optional<Desktop> DesktopRepository::find(Id id)
     return first_row(tx_.exec_params(select_desktops("d.id = $1"), id), desktop_from_row);
 }
 
+std::vector<Desktop> DesktopRepository::list(const DesktopFilter& filter, const Page& page)
+{
+    std::optional<std::string> state;
+    if (filter.actual_state) state = to_string(*filter.actual_state);
+    return map_rows(tx_.exec_params(select_desktops("($1::bigint IS NULL OR d.pool_id = $1) "
+                                                    "AND ($2::desktop_actual_state IS NULL "
+                                                    "OR d.actual_state = $2::desktop_actual_state) "
+                                                    "AND ($3::bigint IS NULL OR d.id < $3) ORDER BY d.id DESC LIMIT $4"),
+                                    filter.pool_id, state, page.before, page.limit),
+                    desktop_from_row);
+}
+
 std::vector<Desktop> DesktopRepository::list_by_pool(Id pool_id)
 {
     return map_rows(tx_.exec_params(select_desktops("d.pool_id = $1 ORDER BY d.id"), pool_id), desktop_from_row);

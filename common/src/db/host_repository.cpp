@@ -65,6 +65,18 @@ std::vector<Host> HostRepository::list()
     return map_rows(tx_.exec(std::string("SELECT ") + host_columns + " FROM hosts ORDER BY name"), host_from_row);
 }
 
+std::vector<HostSummary> HostRepository::list_summaries()
+{
+    return map_rows(tx_.exec(std::string("SELECT ") + host_columns +
+                             ", (SELECT count(*) FROM desktops d WHERE d.host_id = hosts.id "
+                             "AND d.desired_state <> 'deleted') AS desktops FROM hosts ORDER BY id DESC"),
+                    [](const pqxx::row& row) {
+                        HostSummary summary{host_from_row(row)};
+                        summary.desktops = get<std::int64_t>(row, "desktops");
+                        return summary;
+                    });
+}
+
 bool HostRepository::set_state(Id id, HostState state)
 {
     return tx_.exec_params("UPDATE hosts SET state = $2::host_state WHERE id = $1", id, to_string(state))

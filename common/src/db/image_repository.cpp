@@ -72,6 +72,12 @@ std::vector<GoldenImage> ImageRepository::list()
                     image_from_row);
 }
 
+std::vector<GoldenImage> ImageRepository::list_newest_first()
+{
+    return map_rows(tx_.exec(std::string("SELECT ") + image_columns + " FROM golden_images ORDER BY id DESC"),
+                    image_from_row);
+}
+
 bool ImageRepository::set_state(Id id, ImageState state, const std::optional<std::string>& error)
 {
     return tx_.exec_params("UPDATE golden_images SET state = $2::image_state, error = $3, updated_at = now() "

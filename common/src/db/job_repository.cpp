@@ -98,6 +98,18 @@ std::vector<Job> JobRepository::list_recent(int limit)
                     job_from_row);
 }
 
+std::vector<Job> JobRepository::list(const JobFilter& filter, const Page& page)
+{
+    std::optional<std::string> state;
+    if (filter.state) state = to_string(*filter.state);
+    return map_rows(tx_.exec_params(std::string("SELECT ") + job_columns +
+                                        " FROM jobs j WHERE ($1::bigint IS NULL OR j.pool_id = $1) "
+                                        "AND ($2::job_state IS NULL OR j.state = $2::job_state) "
+                                        "AND ($3::bigint IS NULL OR j.id < $3) ORDER BY j.id DESC LIMIT $4",
+                                    filter.pool_id, state, page.before, page.limit),
+                    job_from_row);
+}
+
 std::optional<Timestamp> JobRepository::last_scheduled_tick(Id pool_id, JobType type)
 {
     const auto row = tx_.exec_params1("SELECT max(scheduled_for) AS tick FROM jobs WHERE pool_id = $1 "

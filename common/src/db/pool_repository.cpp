@@ -1,6 +1,8 @@
 // SQL for pools and entitlements.
 #include "vdi/common/db/pool_repository.h"
 
+#include "vdi/common/db/desktop_repository.h"
+
 namespace vdi::db {
 namespace {
 
@@ -35,6 +37,21 @@ Entitlement entitlement_from_row(const pqxx::row& row)
 {
     return Entitlement{get<Id>(row, "id"), get<Id>(row, "pool_id"), get_optional<Id>(row, "user_id"),
                        get_optional<Id>(row, "group_id")};
+}
+
+std::string select_pool_summaries()
+{
+    return std::string("SELECT ") + pool_columns +
+           ", (SELECT count(*) FROM desktops d WHERE d.pool_id = p.id AND d.desired_state <> 'deleted') AS desktops, "
+           "(SELECT count(*) FROM desktops d WHERE d.pool_id = p.id AND " + ready_desktop_sql() + ") AS ready, "
+           "(SELECT count(*) FROM desktops d WHERE d.pool_id = p.id AND d.assigned_user_id IS NOT NULL) AS in_use "
+           "FROM pools p";
+}
+
+PoolSummary pool_summary_from_row(const pqxx::row& row)
+{
+    return PoolSummary{pool_from_row(row), get<std::int64_t>(row, "desktops"), get<std::int64_t>(row, "ready"),
+                       get<std::int64_t>(row, "in_use")};
 }
 
 }  // namespace
@@ -80,6 +97,16 @@ bool PoolRepository::update(Id id, const PoolSettings& s)
                            s.max_size, to_sql_array(s.protocols), to_string(s.refresh_policy), s.refresh_cron,
                            s.idle_timeout_s, s.disconnected_timeout_s, s.max_session_s, s.enabled)
                .affected_rows() == 1;
+}
+
+std::vector<PoolSummary> PoolRepository::list_summaries()
+{
+    return map_rows(tx_.exec(select_pool_summaries() + " ORDER BY p.id DESC"), pool_summary_from_row);
+}
+
+std::optional<PoolSummary> PoolRepository::find_summary(Id id)
+{
+    return first_row(tx_.exec_params(select_pool_summaries() + " WHERE p.id = $1", id), pool_summary_from_row);
 }
 
 bool PoolRepository::set_sizing(Id id, int min_ready, int max_size)
@@ -128,6 +155,18 @@ std::vector<Entitlement> PoolRepository::entitlements_of(Id pool_id)
                                     "ORDER BY id",
                                     pool_id),
                     entitlement_from_row);
+}
+
+std::vector<NamedEntitlement> PoolRepository::named_entitlements_of(Id pool_id)
+{
+    return map_rows(tx_.exec_params("SELECT e.id, e.pool_id, e.user_id, u.username, e.group_id, g.name AS group_name "
+                                    "FROM entitlements e LEFT JOIN users u ON u.id = e.user_id "
+                                    "LEFT JOIN groups g ON g.id = e.group_id WHERE e.pool_id = $1 ORDER BY e.id DESC",
+                                    pool_id),
+                    [](const pqxx::row& row) {
+                        return NamedEntitlement{entitlement_from_row(row), get_optional<std::string>(row, "username"),
+                                                get_optional<std::string>(row, "group_name")};
+                    });
 }
 
 std::optional<Pool> PoolRepository::find_entitled(const std::string& name, Id user_id)

@@ -47,6 +47,21 @@ std::optional<Session> SessionRepository::find(Id id)
     return first_row(tx_.exec_params(select_sessions("id = $1"), id), session_from_row);
 }
 
+std::vector<SessionSummary> SessionRepository::list(const SessionFilter& filter, const Page& page)
+{
+    return map_rows(
+        tx_.exec_params("SELECT s.id, s.user_id, u.username, s.desktop_id, s.pool_id, s.desktop_generation, s.protocol, "
+                        "s.state, s.client_address, s.started_at, s.last_activity_at, s.disconnected_at, s.ended_at, "
+                        "s.end_reason FROM sessions s JOIN users u ON u.id = s.user_id "
+                        "WHERE ($1::bigint IS NULL OR s.user_id = $1) AND ($2::bigint IS NULL OR s.pool_id = $2) "
+                        "AND ($3::boolean IS NULL OR (s.state <> 'ended') = $3) "
+                        "AND ($4::bigint IS NULL OR s.id < $4) ORDER BY s.id DESC LIMIT $5",
+                        filter.user_id, filter.pool_id, filter.live, page.before, page.limit),
+        [](const pqxx::row& row) {
+            return SessionSummary{session_from_row(row), get<std::string>(row, "username")};
+        });
+}
+
 std::optional<Session> SessionRepository::live_for_user_in_pool(Id user_id, Id pool_id)
 {
     return first_row(tx_.exec_params(select_sessions("user_id = $1 AND pool_id = $2 AND state <> 'ended'"), user_id,

@@ -26,6 +26,17 @@ Group group_from_row(const pqxx::row& row)
     return Group{get<Id>(row, "id"), get<std::string>(row, "name"), get<std::string>(row, "description")};
 }
 
+constexpr const char* group_summary_select =
+    "SELECT g.id, g.name, g.description, "
+    "(SELECT count(*) FROM group_members m WHERE m.group_id = g.id) AS members FROM groups g";
+
+GroupSummary group_summary_from_row(const pqxx::row& row)
+{
+    GroupSummary group{group_from_row(row)};
+    group.members = get<std::int64_t>(row, "members");
+    return group;
+}
+
 }  // namespace
 
 User UserRepository::create(const NewUser& user)
@@ -62,6 +73,11 @@ std::optional<User> UserRepository::find_by_username(const std::string& username
 std::vector<User> UserRepository::list()
 {
     return map_rows(tx_.exec(std::string("SELECT ") + user_columns + " FROM users u ORDER BY lower(u.username)"), user_from_row);
+}
+
+std::vector<User> UserRepository::list_newest_first()
+{
+    return map_rows(tx_.exec(std::string("SELECT ") + user_columns + " FROM users u ORDER BY u.id DESC"), user_from_row);
 }
 
 bool UserRepository::set_disabled(Id id, bool disabled)
@@ -106,6 +122,17 @@ std::vector<Group> UserRepository::list_groups()
     return map_rows(tx_.exec("SELECT id, name, description FROM groups ORDER BY lower(name)"), group_from_row);
 }
 
+std::vector<GroupSummary> UserRepository::list_group_summaries()
+{
+    return map_rows(tx_.exec(std::string(group_summary_select) + " ORDER BY g.id DESC"), group_summary_from_row);
+}
+
+std::optional<GroupSummary> UserRepository::find_group(Id group_id)
+{
+    return first_row(tx_.exec_params(std::string(group_summary_select) + " WHERE g.id = $1", group_id),
+                     group_summary_from_row);
+}
+
 bool UserRepository::add_member(Id group_id, Id user_id)
 {
     return tx_.exec_params("INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -132,7 +159,7 @@ std::vector<User> UserRepository::members_of(Id group_id)
 {
     return map_rows(tx_.exec_params(std::string("SELECT ") + user_columns +
                                           " FROM users u JOIN group_members m ON m.user_id = u.id "
-                                          "WHERE m.group_id = $1 ORDER BY lower(u.username)",
+                                          "WHERE m.group_id = $1 ORDER BY u.id DESC",
                                       group_id),
                     user_from_row);
 }

@@ -134,6 +134,13 @@ auto first_row(const pqxx::result& result, Fn&& from_row)
     return result.empty() ? std::optional<T>() : std::optional<T>(from_row(result[0]));
 }
 
+// One page of a newest-first (descending id) list: at most `limit` rows, with ids below
+// `before` when given (the id of the last row of the previous page).
+struct Page {
+    int limit = 100;
+    std::optional<Id> before;
+};
+
 Timestamp get_time(const pqxx::row& row, const char* column);
 std::optional<Timestamp> get_optional_time(const pqxx::row& row, const char* column);
 

@@ -41,6 +41,12 @@ struct Desktop {
     bool is_ready() const;
 };
 
+// Which desktops the admin API lists (every condition given must hold; deleted desktops too).
+struct DesktopFilter {
+    std::optional<Id> pool_id;
+    std::optional<DesktopActualState> actual_state;
+};
+
 struct NewDesktop {
     Id pool_id = 0;
     std::string name;
@@ -107,6 +113,8 @@ public:
 
     Desktop create(const NewDesktop& desktop);
     std::optional<Desktop> find(Id id);
+    // The desktops matching `filter`, newest (highest id) first, one page.
+    std::vector<Desktop> list(const DesktopFilter& filter, const Page& page);
     std::vector<Desktop> list_by_pool(Id pool_id);
     std::vector<Desktop> list_by_host(Id host_id);
     PoolDesktopCounts counts(Id pool_id);

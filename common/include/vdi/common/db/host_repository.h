@@ -24,6 +24,11 @@ struct Host {
     Timestamp last_heartbeat_at;
 };
 
+// A host as the admin API lists it: with how many desktops are placed on it (not deleted).
+struct HostSummary : Host {
+    std::int64_t desktops = 0;
+};
+
 struct HostRegistration {
     std::string name;
     std::string address;
@@ -46,6 +51,8 @@ public:
     std::optional<Host> find(Id id);
     std::optional<Host> find_by_name(const std::string& name);
     std::vector<Host> list();
+    // Every host with its desktop count, newest first.
+    std::vector<HostSummary> list_summaries();
     bool set_state(Id id, HostState state);
     // Marks every online/draining host whose last heartbeat is older than `max_age` as lost,
     // returning them. Uses the database clock, so hosts and pool managers need no clock agreement.

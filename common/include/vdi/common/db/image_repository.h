@@ -49,6 +49,8 @@ public:
     // The highest-numbered ready version of `name`.
     std::optional<GoldenImage> latest_ready(const std::string& name);
     std::vector<GoldenImage> list();
+    // Every image, newest first (the admin API's order).
+    std::vector<GoldenImage> list_newest_first();
     // `error` is stored for failed images and cleared otherwise.
     bool set_state(Id id, ImageState state, const std::optional<std::string>& error = std::nullopt);
 

@@ -41,6 +41,12 @@ struct NewJob {
     std::optional<Id> created_by;
 };
 
+// Which jobs the admin API lists (every condition given must hold).
+struct JobFilter {
+    std::optional<Id> pool_id;
+    std::optional<JobState> state;
+};
+
 class JobRepository {
 public:
     explicit JobRepository(pqxx::transaction_base& tx) : tx_(tx) {}
@@ -55,6 +61,8 @@ public:
     std::optional<Job> find(Id id);
     std::vector<Job> list_for_pool(Id pool_id, int limit = 50);
     std::vector<Job> list_recent(int limit = 50);
+    // The jobs matching `filter`, newest (highest id) first, one page.
+    std::vector<Job> list(const JobFilter& filter, const Page& page);
     // The newest scheduled_for of the pool's jobs of `type` (where a cron evaluation resumes).
     std::optional<Timestamp> last_scheduled_tick(Id pool_id, JobType type);
     bool update_progress(Id id, int done, int total);

@@ -39,6 +39,19 @@ struct Entitlement {
     std::optional<Id> group_id;
 };
 
+// A pool as the admin API lists it, with its desktop counts.
+struct PoolSummary : Pool {
+    std::int64_t desktops = 0;  // not deleted
+    std::int64_t ready = 0;     // ready to hand out (ready_desktop_sql())
+    std::int64_t in_use = 0;    // assigned to a user
+};
+
+// An entitlement with the name of the user or group it is for.
+struct NamedEntitlement : Entitlement {
+    std::optional<std::string> username;
+    std::optional<std::string> group_name;
+};
+
 class PoolRepository {
 public:
     explicit PoolRepository(pqxx::transaction_base& tx) : tx_(tx) {}
@@ -48,6 +61,9 @@ public:
     std::optional<Pool> find(Id id);
     std::optional<Pool> find_by_name(const std::string& name);
     std::vector<Pool> list();
+    // Every pool with its desktop counts, newest first; one pool with its counts.
+    std::vector<PoolSummary> list_summaries();
+    std::optional<PoolSummary> find_summary(Id id);
     // Replaces every setting (the name too); false if the pool does not exist.
     bool update(Id id, const PoolSettings& settings);
     bool set_sizing(Id id, int min_ready, int max_size);
@@ -57,6 +73,8 @@ public:
     Entitlement entitle_group(Id pool_id, Id group_id);
     bool revoke_entitlement(Id entitlement_id);
     std::vector<Entitlement> entitlements_of(Id pool_id);
+    // The pool's entitlements with their users' and groups' names, newest first.
+    std::vector<NamedEntitlement> named_entitlements_of(Id pool_id);
     // Enabled pools the user may use, directly or through any of their groups.
     std::vector<Pool> entitled_pools(Id user_id);
     bool is_entitled(Id pool_id, Id user_id);

@@ -29,6 +29,18 @@ struct Session {
     std::optional<std::string> end_reason;
 };
 
+// A session as the admin API lists it: with its user's name.
+struct SessionSummary : Session {
+    std::string username;
+};
+
+// Which sessions the admin API lists (every condition given must hold).
+struct SessionFilter {
+    std::optional<Id> user_id;
+    std::optional<Id> pool_id;
+    std::optional<bool> live;  // true: not ended; false: ended
+};
+
 struct NewSession {
     Id user_id = 0;
     Id desktop_id = 0;
@@ -78,6 +90,8 @@ public:
 
     Session open(const NewSession& session);
     std::optional<Session> find(Id id);
+    // The sessions matching `filter` with their users' names, newest (highest id) first, one page.
+    std::vector<SessionSummary> list(const SessionFilter& filter, const Page& page);
     std::optional<Session> live_for_user_in_pool(Id user_id, Id pool_id);
     std::optional<Session> live_for_desktop(Id desktop_id);
     std::vector<Session> live_for_user(Id user_id);

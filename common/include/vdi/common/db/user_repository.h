@@ -37,6 +37,11 @@ struct Group {
     std::string description;
 };
 
+// A group as the admin API lists it: with how many members it has.
+struct GroupSummary : Group {
+    std::int64_t members = 0;
+};
+
 class UserRepository {
 public:
     explicit UserRepository(pqxx::transaction_base& tx) : tx_(tx) {}
@@ -50,6 +55,8 @@ public:
     // unrevoked and the user not disabled; records the use (at most once a minute).
     std::optional<User> find_by_api_token(const std::string& token_hash_hex);
     std::vector<User> list();
+    // Every user, newest first (the admin API's order).
+    std::vector<User> list_newest_first();
     bool set_disabled(Id id, bool disabled);
     bool set_role(Id id, UserRole role);
     bool set_password_hash(Id id, const std::string& password_hash);
@@ -62,10 +69,14 @@ public:
     Group create_group(const std::string& name, const std::string& description = "");
     std::optional<Group> find_group_by_name(const std::string& name);
     std::vector<Group> list_groups();
+    // Every group with its member count, newest first; one group with its count.
+    std::vector<GroupSummary> list_group_summaries();
+    std::optional<GroupSummary> find_group(Id group_id);
     // Idempotent: adding an existing member is not an error. Returns true if it was added now.
     bool add_member(Id group_id, Id user_id);
     bool remove_member(Id group_id, Id user_id);
     std::vector<Group> groups_of(Id user_id);
+    // Newest (highest id) first.
     std::vector<User> members_of(Id group_id);
     // Deletes the group with its memberships and entitlements; false if there was no such group.
     bool remove_group(Id group_id);
