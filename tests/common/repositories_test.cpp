@@ -374,6 +374,50 @@ TEST_CASE("desktops: floating claim, release and refresh", "[repo][desktops]")
                     vdi::ConflictError);
 }
 
+TEST_CASE("desktops: the ready predicate is one SQL function the planner inlines into the index", "[repo][desktops]")
+{
+    TestDatabase db;
+    tx(db, [](pqxx::work& t) {
+        const auto image = vdi::test::make_image(t);
+        const auto pool = vdi::test::make_pool(t, image.id);
+        const auto host = HostRepository(t).register_host({"hv1", "127.0.0.1", 4, 8192, 4, "0.1.0"});
+        DesktopRepository desktops(t);
+        // one ready, one placed but not yet confirmed by the agent (ready_generation NULL)
+        vdi::test::make_ready_desktop(t, pool, "ready-1");
+        const auto pending = desktops.create({pool.id, "pending-1", image.id, std::nullopt});
+        CHECK(desktops.place(pending.id, host.id));
+        CHECK_FALSE(desktops.find(pending.id)->is_ready());
+        // never NULL, so NOT up_to_date counts the unconfirmed desktop as in flight
+        CHECK(t.exec1("SELECT count(*) FROM desktops d WHERE NOT " + std::string(up_to_date_desktop_sql()))[0]
+                  .as<int>() == 1);
+        const auto counts = desktops.counts(pool.id);
+        CHECK(counts.ready == 1);
+        CHECK(counts.provisioning == 1);
+
+        // the claim's query and the counts stay scans of the partial index desktops_ready_idx
+        t.exec("SET LOCAL enable_seqscan = off");
+        t.exec("SET LOCAL enable_bitmapscan = off");
+        const auto plan = [&](const std::string& query) {
+            std::string text;
+            for (const auto& row : t.exec("EXPLAIN " + query)) {
+                text += row[0].as<std::string>() + "\n";
+            }
+            return text;
+        };
+        const auto claim = plan("SELECT d.id FROM desktops d WHERE d.pool_id = " + std::to_string(pool.id) + " AND " +
+                                ready_desktop_sql() + " ORDER BY d.id LIMIT 1 FOR UPDATE SKIP LOCKED");
+        INFO(claim);
+        CHECK(claim.find("desktops_ready_idx") != std::string::npos);
+        const auto count = plan("SELECT count(*) FROM desktops d WHERE d.pool_id = " + std::to_string(pool.id) +
+                                " AND " + ready_desktop_sql());
+        INFO(count);
+        CHECK(count.find("Index Only Scan using desktops_ready_idx") != std::string::npos);
+        // desktop_claim() itself uses the same function
+        CHECK(t.exec1("SELECT prosrc FROM pg_proc WHERE proname = 'desktop_claim'")[0].as<std::string>().find(
+                  "desktop_is_ready(r)") != std::string::npos);
+    });
+}
+
 TEST_CASE("desktops: a dedicated desktop stays with its owner", "[repo][desktops]")
 {
     TestDatabase db;

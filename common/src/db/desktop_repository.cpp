@@ -7,19 +7,13 @@ namespace {
 constexpr const char* desktop_columns =
     "d.id, d.pool_id, d.name, d.host_id, d.golden_image_id, d.desired_state, d.actual_state, d.generation, "
     "d.actual_generation, d.ready_generation, d.vnc_port, d.rdp_port, d.vmm_pid, d.owner_user_id, "
-    "d.assigned_user_id, d.assigned_at, d.error, d.created_at, d.state_changed_at";
+    "d.assigned_user_id, d.assigned_at, d.error, d.created_at, d.state_changed_at, desktop_is_ready(d) AS ready";
 
-#define VDI_UP_TO_DATE_PREDICATE \
-    "d.actual_state = 'running' AND d.actual_generation = d.generation AND d.ready_generation = d.generation"
-
-// Must stay the predicate of the partial index desktops_ready_idx and of the claim in
-// desktop_claim() (sql/0004_broker_connect.sql), which relies on that index.
-constexpr const char* ready_predicate =
-    "d.desired_state = 'running' AND " VDI_UP_TO_DATE_PREDICATE
-    " AND d.assigned_user_id IS NULL AND d.owner_user_id IS NULL";
-
-constexpr const char* up_to_date_predicate = VDI_UP_TO_DATE_PREDICATE;
-#undef VDI_UP_TO_DATE_PREDICATE
+// Both predicates are SQL functions (sql/0005_desktop_predicates.sql) that the planner inlines;
+// desktop_is_ready() is also the predicate of the partial index desktops_ready_idx and of the
+// claim in desktop_claim(), so a query using it stays an index scan. Callers alias desktops as d.
+constexpr const char* ready_predicate = "desktop_is_ready(d)";
+constexpr const char* up_to_date_predicate = "desktop_is_up_to_date(d)";
 
 Desktop desktop_from_row(const pqxx::row& row)
 {
@@ -43,6 +37,7 @@ Desktop desktop_from_row(const pqxx::row& row)
     d.error = get_optional<std::string>(row, "error");
     d.created_at = get_time(row, "created_at");
     d.state_changed_at = get_time(row, "state_changed_at");
+    d.ready = get<bool>(row, "ready");
     return d;
 }
 
@@ -52,12 +47,6 @@ std::string select_desktops(const std::string& where)
 }
 
 }  // namespace
-
-bool Desktop::is_ready() const
-{
-    return desired_state == DesktopDesiredState::running && actual_state == DesktopActualState::running &&
-           actual_generation == generation && ready_generation == generation && !assigned_user_id && !owner_user_id;
-}
 
 Desktop DesktopRepository::create(const NewDesktop& desktop)
 {
@@ -106,8 +95,7 @@ PoolDesktopCounts DesktopRepository::counts(Id pool_id)
                     "count(*) FILTER (WHERE ") + ready_predicate + ") AS ready, "
         "count(*) FILTER (WHERE d.assigned_user_id IS NOT NULL OR d.owner_user_id IS NOT NULL) AS in_use, "
         "count(*) FILTER (WHERE d.desired_state = 'running' AND d.actual_state NOT IN ('failed', 'lost') "
-        "  AND (d.actual_state <> 'running' OR d.actual_generation IS DISTINCT FROM d.generation "
-        "       OR d.ready_generation IS DISTINCT FROM d.generation)) AS provisioning, "
+        "  AND NOT " + up_to_date_predicate + ") AS provisioning, "
         "count(*) FILTER (WHERE d.actual_state IN ('failed', 'lost')) AS failed "
         "FROM desktops d WHERE d.pool_id = $1 AND d.desired_state <> 'deleted'",
         pool_id);

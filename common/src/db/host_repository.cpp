@@ -1,7 +1,6 @@
 // SQL for hypervisor hosts.
 #include "vdi/common/db/host_repository.h"
 
-#include "vdi/common/db/desktop_repository.h"
 
 namespace vdi::db {
 namespace {
@@ -105,9 +104,13 @@ std::optional<Id> HostRepository::place_new_desktop(Timestamp heartbeat_after, i
                                                     int vcpu_overcommit)
 {
     const auto host = tx_.exec_params(
-        std::string("SELECT h.id FROM hosts h LEFT JOIN LATERAL ("
+        "SELECT h.id FROM hosts h LEFT JOIN LATERAL ("
                     " SELECT coalesce(sum(i.vcpus), 0) AS vcpus, coalesce(sum(i.memory_mib), 0) AS memory, "
-                    " count(*) FILTER (WHERE NOT (") + up_to_date_desktop_sql() + ")) AS in_flight "
+                    // in flight: the host agent has not yet confirmed the current generation
+                    // running (a restore under way); a guest still booting to "ready" is not an
+                    // operation of the agent's and does not count against max_concurrent_ops
+                    " count(*) FILTER (WHERE d.actual_state <> 'running' "
+                    "  OR d.actual_generation IS DISTINCT FROM d.generation) AS in_flight "
         " FROM desktops d JOIN golden_images i ON i.id = d.golden_image_id "
         " WHERE d.host_id = h.id AND d.desired_state = 'running') u ON true "
         "WHERE h.state = 'online' AND h.last_heartbeat_at > $1::timestamptz "

@@ -37,8 +37,10 @@ struct Desktop {
     std::optional<std::string> error;
     Timestamp created_at;
     Timestamp state_changed_at;
+    // desktop_is_ready() of the row as read (the one ready predicate, in SQL)
+    bool ready = false;
 
-    bool is_ready() const;
+    bool is_ready() const { return ready; }
 };
 
 // Which desktops the admin API lists (every condition given must hold; deleted desktops too).
@@ -79,12 +81,13 @@ struct PoolDesktopGauges {
     long in_use = 0;   // assigned to a user now
 };
 
-// The "ready" condition above as SQL over a desktops row aliased `d`, for queries elsewhere
-// (counts, metrics) that must agree with it.
+// The "ready" condition above as SQL over a desktops row aliased `d` (the SQL function
+// desktop_is_ready(d), sql/0005), for queries elsewhere (counts, metrics) that must agree with it.
 const char* ready_desktop_sql();
 
 // The part of "ready" that is about the clone, not about who holds it: the desktop runs its
-// current generation and its guest said ready for it. SQL over a desktops row aliased `d`.
+// current generation and its guest said ready for it. SQL over a desktops row aliased `d`
+// (desktop_is_up_to_date(d), never NULL).
 const char* up_to_date_desktop_sql();
 
 // Failed desktops of one image in a pool (pool manager: an image that keeps failing).
