@@ -3,7 +3,8 @@
  * It reads the framebuffer from boot_params.screen_info, draws a desktop (background, a top
  * bar with host name, user and clock, a "Notes" window with a text area), echoes keys typed on
  * the PS/2 keyboard into the window, moves a pointer with the PS/2 mouse, takes its identity
- * from the agent channel (COM2) and says "ready" there. It redraws only what changed and sleeps
+ * from the agent channel (COM2) and says "ready" there; Ctrl+V pastes the clipboard text the
+ * host sent, Ctrl+C sends the window's text to the host as the desktop's clipboard. It redraws only what changed and sleeps
  * in HLT between interrupts, because guest code is expensive on emulating hosts.
  *
  * Built with -ffreestanding -nostdlib -mgeneral-regs-only -mno-red-zone: integer code only.
@@ -131,8 +132,9 @@ static void pit_init(void)
     outb(0x40, 0x00);
 }
 
-/* Ring buffers filled by interrupt handlers, drained by the main loop. */
-#define RING 256
+/* Ring buffers filled by interrupt handlers, drained by the main loop; room for the agent
+ * channel's longest line (a clipboard of 1024 bytes percent-encoded), which arrives at once. */
+#define RING 8192
 struct ring {
     volatile uint8_t data[RING];
     volatile uint32_t head, tail;
@@ -262,7 +264,7 @@ static void draw_background(void)
 /* State: identity, clock, text                                                              */
 
 static char hostname[64] = "golden";
-static char username[64] = "nobody";
+static char username[65] = "nobody"; /* user names have up to 64 characters; "" is none */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static char session_tag[17] = "----------------";
 
@@ -335,8 +337,9 @@ static void draw_bar(void)
     x += (uint32_t)(str_len(hostname) + 3) * 8;
     draw_text(x, 4, "user ", 0x8fb8de, COLOR_BAR);
     x += 5 * 8;
-    draw_text(x, 4, username, COLOR_BAR_TEXT, COLOR_BAR);
-    x += (uint32_t)(str_len(username) + 3) * 8;
+    const char* user = username[0] ? username : "unassigned";
+    draw_text(x, 4, user, COLOR_BAR_TEXT, COLOR_BAR);
+    x += (uint32_t)(str_len(user) + 3) * 8;
     draw_text(x, 4, "session ", 0x8fb8de, COLOR_BAR);
     x += 8 * 8;
     draw_text(x, 4, session_tag, COLOR_BAR_TEXT, COLOR_BAR);
@@ -487,7 +490,9 @@ static char key_ascii(uint8_t code, int shift)
     return c;
 }
 
-static int key_release_next, key_extended_next, shift_left, shift_right;
+static int key_release_next, key_extended_next, shift_left, shift_right, ctrl_left, ctrl_right;
+static void paste_clipboard(void);
+static void copy_window_text(void);
 
 static void handle_key_byte(uint8_t byte)
 {
@@ -510,7 +515,18 @@ static void handle_key_byte(uint8_t byte)
         shift_right = !release;
         return;
     }
+    if (byte == 0x14) {
+        if (extended) ctrl_right = !release;
+        else ctrl_left = !release;
+        return;
+    }
     if (release || extended) return;
+    if (ctrl_left || ctrl_right) {
+        /* Ctrl+V pastes the clipboard the host sent, Ctrl+C offers the window's text */
+        if (byte == 0x2a) paste_clipboard();
+        if (byte == 0x21) copy_window_text();
+        return;
+    }
     const char c = key_ascii(byte, shift_left || shift_right);
     if (c) type_char(c);
 }
@@ -566,10 +582,12 @@ static void ps2_init(void)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Agent channel: "identity host=.. user=.. seed=.. time_ms=.." in, "hello"/"ready" out       */
+/* Agent channel: "identity host=.. user=.. seed=.. time_ms=.." in (an empty user: none),       */
+/* "hello"/"ready" out                                                                       */
 
-static char agent_line[512];
+static char agent_line[4097]; /* the channel's longest line (4096) and a terminator */
 static uint32_t agent_length;
+static int agent_line_overlong; /* dropped at its newline: a cut line is not a shorter one */
 
 static uint64_t parse_hex64(const char* s, uint64_t n)
 {
@@ -648,15 +666,90 @@ static void apply_notice(const char* line)
     pointer_show();
 }
 
+/* The clipboard: text the host sent ("clipboard text=..." percent-encoded, at most 1024 bytes),
+ * pasted with Ctrl+V; Ctrl+C sends the window's text back the same way. */
+#define CLIPBOARD_MAX 1024
+static char clipboard[CLIPBOARD_MAX];
+static uint32_t clipboard_length;
+
+static void apply_clipboard(const char* line)
+{
+    const char* p = line + 10; /* after "clipboard " */
+    char decoded[CLIPBOARD_MAX];
+    uint32_t n = 0;
+    if (!str_eq_n(p, "text=", 5)) return;
+    for (p += 5; *p && *p != ' '; p++) {
+        if (n >= CLIPBOARD_MAX) return; /* too long: ignored, the old clipboard stays */
+        if (p[0] == '%') {
+            if (hex_digit(p[1]) < 0 || hex_digit(p[2]) < 0) return; /* malformed: ignored */
+            decoded[n++] = (char)(hex_digit(p[1]) * 16 + hex_digit(p[2]));
+            p += 2;
+        } else {
+            decoded[n++] = *p;
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) clipboard[i] = decoded[i];
+    clipboard_length = n;
+}
+
+static void paste_clipboard(void)
+{
+    pointer_hide();
+    for (uint32_t i = 0; i < clipboard_length; i++) {
+        const uint8_t c = (uint8_t)clipboard[i];
+        if (c == '\n' || (c >= 0x20 && c <= 0x7e)) type_char((char)c);
+        else if (c == '\t') type_char(' ');
+        else if (c >= 0xc0) type_char('?'); /* one mark per non-ASCII character (UTF-8 lead byte) */
+    }
+    pointer_show();
+}
+
+static void copy_window_text(void)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    char line[16 + CLIPBOARD_MAX * 3];
+    uint32_t n = 0, bytes = 0;
+    const char* prefix = "clipboard text=";
+    while (*prefix) line[n++] = *prefix++;
+    for (uint32_t r = 0; r <= cursor_row && r < text_rows; r++) {
+        for (uint32_t c = 0; c <= text_cols && c < 100; c++) {
+            char ch = text[r][c];
+            if (!ch) {
+                if (r == cursor_row) break;
+                ch = '\n'; /* rows are joined with newlines */
+            }
+            if (bytes == CLIPBOARD_MAX) break;
+            bytes++;
+            if (ch <= ' ' || ch == '=' || ch == '%' || ch > '~') {
+                line[n++] = '%';
+                line[n++] = digits[((uint8_t)ch) >> 4];
+                line[n++] = digits[((uint8_t)ch) & 15];
+            } else {
+                line[n++] = ch;
+            }
+            if (ch == '\n') break;
+        }
+    }
+    line[n++] = '\n';
+    line[n] = 0;
+    serial_write(COM2, line);
+}
+
 static void handle_agent_byte(uint8_t byte)
 {
     if (byte == '\n') {
         agent_line[agent_length] = 0;
-        if (str_eq_n(agent_line, "identity ", 9)) apply_identity(agent_line);
-        if (str_eq_n(agent_line, "notice ", 7)) apply_notice(agent_line);
+        if (!agent_line_overlong) {
+            if (str_eq_n(agent_line, "identity ", 9)) apply_identity(agent_line);
+            if (str_eq_n(agent_line, "notice ", 7)) apply_notice(agent_line);
+            if (str_eq_n(agent_line, "clipboard ", 10)) apply_clipboard(agent_line);
+        }
         agent_length = 0;
+        agent_line_overlong = 0;
     } else if (agent_length + 1 < sizeof agent_line) {
         agent_line[agent_length++] = (char)byte;
+    } else {
+        agent_line_overlong = 1;
     }
 }
 

@@ -174,7 +174,7 @@ const std::vector<ControlServer::Handler::Command>& ControlServer::Handler::tabl
         {"type", {{"text", T::string, true}}, &Handler::type},
         {"mouse", {{"dx", T::integer, false}, {"dy", T::integer, false}, {"buttons", T::integer, false}}, &Handler::mouse},
         {"identity",
-         {{"host", T::string, true}, {"user", T::string, true}, {"seed", T::string, false}, {"time_ms", T::integer, false}},
+         {{"host", T::string, false}, {"user", T::string, true}, {"seed", T::string, false}, {"time_ms", T::integer, false}},
          &Handler::identity},
         {"notice", {{"text", T::string, true}}, &Handler::notice},
         {"snapshot", {{"dir", T::string, true}}, &Handler::snapshot},
@@ -283,9 +283,19 @@ nlohmann::json ControlServer::Handler::status(const nlohmann::json&)
             {"kernel", machine_.kernel().format},
             {"agent_ready", machine_.agent().ready_count()},
             {"identity_ready", machine_.agent().identity_ready()},
+            {"identity", identity_status()},
             {"agent_version", machine_.agent().agent_version()},
             {"input_idle_ms", idle ? nlohmann::json(std::chrono::duration_cast<std::chrono::milliseconds>(*idle).count())
                                    : nlohmann::json(nullptr)}};
+}
+
+nlohmann::json ControlServer::Handler::identity_status() const
+{
+    const auto last = machine_.agent().last_identity();
+    if (!last) {
+        return nullptr;
+    }
+    return {{"host", last->hostname}, {"user", last->user}};
 }
 
 nlohmann::json ControlServer::Handler::pause(const nlohmann::json&)
@@ -357,7 +367,13 @@ nlohmann::json ControlServer::Handler::mouse(const nlohmann::json& request)
 nlohmann::json ControlServer::Handler::identity(const nlohmann::json& request)
 {
     GuestIdentity identity;
-    identity.hostname = request.at("host").get<std::string>();
+    if (request.contains("host")) {
+        identity.hostname = request["host"].get<std::string>();
+    } else if (const auto last = machine_.agent().last_identity()) {
+        identity.hostname = last->hostname;  // a new user for the same desktop
+    } else {
+        return refused("bad arguments: the first identity needs \"host\"");
+    }
     identity.user = request.at("user").get<std::string>();
     identity.seed_hex = request.contains("seed") ? request["seed"].get<std::string>() : random_seed_hex();
     identity.time_ms = request.value(

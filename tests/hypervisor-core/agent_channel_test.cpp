@@ -1,5 +1,6 @@
 // The guest agent channel's line protocol.
 #include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -79,4 +80,71 @@ TEST_CASE("agent: state survives save -> restore", "[devices][agent][state]")
     guest_writes(copy, "dy\n");  // the half line from before the snapshot completes
     CHECK(copy.ready_count() == 2);
     CHECK(guest_reads(copy) == "identity host=h user=u seed=ab time_ms=5\n");
+}
+
+TEST_CASE("agent: an identity may name no user, and the last one is kept without its seed", "[devices][agent]")
+{
+    RecordingLine irq;
+    AgentChannel agent(irq);
+    CHECK_FALSE(agent.last_identity());
+    agent.send_identity({"desk-7", "", std::string(64, 'b'), 1});
+    CHECK(guest_reads(agent) == "identity host=desk-7 user= seed=" + std::string(64, 'b') + " time_ms=1\n");
+    REQUIRE(agent.last_identity());
+    CHECK(agent.last_identity()->hostname == "desk-7");
+    CHECK(agent.last_identity()->user.empty());
+    CHECK(agent.last_identity()->seed_hex.empty());
+}
+
+TEST_CASE("agent: clipboard text both ways, percent-encoded and bounded", "[devices][agent][clipboard]")
+{
+    RecordingLine irq;
+    AgentChannel agent(irq);
+    agent.send_clipboard("a b=c%d\nK\xc3\xa4se");
+    CHECK(guest_reads(agent) == "clipboard text=a%20b%3Dc%25d%0AK%C3%A4se\n");
+    agent.send_clipboard("");
+    CHECK(guest_reads(agent) == "clipboard text=\n");
+    CHECK_THROWS_AS(agent.send_clipboard(std::string(AgentChannel::max_clipboard + 1, 'x')), HvError);
+    CHECK(guest_reads(agent).empty());
+
+    std::vector<std::string> received;
+    const int id = agent.add_clipboard_listener([&](const std::string& text) { received.push_back(text); });
+    guest_writes(agent, "clipboard text=hello%20world%0Aline%202\n");
+    REQUIRE(received.size() == 1);
+    CHECK(received[0] == "hello world\nline 2");
+    guest_writes(agent, "clipboard text=" + std::string(AgentChannel::max_clipboard, 'y') + "\n");
+    REQUIRE(received.size() == 2);
+    CHECK(received[1].size() == AgentChannel::max_clipboard);
+
+    // hostile or broken lines are ignored, and the channel goes on working
+    guest_writes(agent, "clipboard text=" + std::string(AgentChannel::max_clipboard + 1, 'z') + "\n");  // too long
+    guest_writes(agent, "clipboard text=%4\n");          // a cut escape
+    guest_writes(agent, "clipboard text=%zz\n");         // not hex
+    guest_writes(agent, "clipboard text=tab\there\n");   // a raw control byte
+    guest_writes(agent, "clipboard\n");                  // no text at all
+    guest_writes(agent, "clipboard nothing=here\n");
+    guest_writes(agent, "clipboard text=" + std::string(AgentChannel::max_line + 100, 'w') + "\n");  // past the line limit
+    guest_writes(agent, "clipboard text=" + std::string(AgentChannel::max_line * 3, '%') + "\n");
+    CHECK(received.size() == 2);
+    guest_writes(agent, "ready\nclipboard text=still%20here\n");
+    CHECK(agent.ready_count() == 1);
+    REQUIRE(received.size() == 3);
+    CHECK(received[2] == "still here");
+
+    agent.remove_clipboard_listener(id);
+    guest_writes(agent, "clipboard text=gone\n");
+    CHECK(received.size() == 3);
+}
+
+TEST_CASE("agent: a guest line longer than the limit is dropped whole, not cut", "[devices][agent]")
+{
+    RecordingLine irq;
+    AgentChannel agent(irq);
+    int received = 0;
+    agent.add_clipboard_listener([&](const std::string&) { ++received; });
+    // cut at 4096 bytes this would read as a clipboard of "short" (a space ends a value)
+    guest_writes(agent, "clipboard text=short " + std::string(AgentChannel::max_line, 'x') + "\n");
+    CHECK(received == 0);
+    guest_writes(agent, "clipboard text=short\nready\n");
+    CHECK(received == 1);
+    CHECK(agent.ready_count() == 1);
 }

@@ -1,7 +1,9 @@
 // The RDP server with the FreeRDP client library in-process (software GDI): the pixels it
-// receives equal the guest's, and scancodes it sends are typed into the guest.
+// receives equal the guest's, scancodes it sends are typed into the guest, and a refused ticket
+// reaches it as an RDP error (Set Error Info), not as a dropped connection.
 #include <csignal>
 #include <filesystem>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -19,7 +21,7 @@ using vdi::test::wait_until;
 namespace fs = std::filesystem;
 
 
-TEST_CASE("rdp (FreeRDP library, gdi): pixels equal the guest's, scancodes are typed", "[kvm][rdp][rdp-client]")
+TEST_CASE("rdp (FreeRDP library, gdi): refused tickets say so; pixels equal the guest's, scancodes are typed", "[kvm][rdp][rdp-client]")
 {
     const fs::path dir = fs::temp_directory_path() / ("vdi-rdpc-" + std::to_string(::getpid()));
     KvmHypervisor hv;
@@ -32,15 +34,29 @@ TEST_CASE("rdp (FreeRDP library, gdi): pixels equal the guest's, scancodes are t
     rdp->start();
     REQUIRE(machine.agent().wait_ready(1, 60s));
 
+    // every refusal says "ticket refused" (an RDP error, not a dropped connection)
+    auto refused = [&](const std::string& password) {
+        vdi_test::RdpClient client(rdp->port(), password);
+        INFO("connected=" << client.connected);
+        REQUIRE(client.wait_closed(10000));
+        CHECK(client.error_info() == RdpServer::ticket_refused_error);
+        CHECK(freerdp_get_last_error(client.instance->context) ==
+              static_cast<UINT32>(FREERDP_ERROR_SERVER_INSUFFICIENT_PRIVILEGES));
+    };
     {
         rdp->set_ticket("a-wrong-guess-burns-it", 60s);
-        vdi_test::RdpClient wrong(rdp->port(), "nope");
-        CHECK((!wrong.connected || !wrong.pump(3000)));
+        refused("nope");
+        refused("a-wrong-guess-burns-it");  // burnt by the wrong guess
+        rdp->set_ticket("expired-ticket", 0s);
+        std::this_thread::sleep_for(5ms);  // past its expiry (the ticket's own clock, no event to wait for)
+        refused("expired-ticket");
+        refused("no-ticket-set");
     }
     rdp->set_ticket("gdi-ticket", 60s);
     vdi_test::RdpClient client(rdp->port(), "gdi-ticket");
     REQUIRE(client.connected);
     CHECK(wait_until([&] { return client.pump(50) && client.same_as(machine.framebuffer()); }, 30s));
+    CHECK(client.error_info() == 0);
 
     // "rdp" as set-1 scancodes: r=0x13 d=0x20 p=0x19
     for (UINT16 code : {0x13, 0x20, 0x19}) {

@@ -158,3 +158,46 @@ TEST_CASE("vnc: a browser client (noVNC) upgrades to websockets on the same port
     CHECK_THAT(response, Catch::Contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
     CHECK_THAT(response, Catch::Contains("RFB 003.008"));  // the RFB banner, in a websocket frame
 }
+
+TEST_CASE("vnc: clipboard text both ways (client cut text -> guest Ctrl+V, guest Ctrl+C -> server cut text)",
+          "[kvm][vnc][clipboard]")
+{
+    Desktop desktop;
+    const auto& fb = desktop.machine->framebuffer();
+    const demo_screen::Layout layout(fb.width(), fb.height());
+    desktop.vnc->set_ticket("clip1234", 60s);
+    auto viewer = Viewer::connect(desktop.vnc->port(), "clip1234");
+    REQUIRE(viewer);
+    const auto ctrl = [&](char key) {
+        SendKeyEvent(viewer->client, 0xffe3, TRUE);  // Control_L
+        SendKeyEvent(viewer->client, static_cast<std::uint32_t>(key), TRUE);
+        SendKeyEvent(viewer->client, static_cast<std::uint32_t>(key), FALSE);
+        SendKeyEvent(viewer->client, 0xffe3, FALSE);
+    };
+
+    // an oversized clipboard is cut to the channel's limit, not refused or allowed to break it
+    viewer->send_cut_text(std::string(100000, 'x'));
+    viewer->send_cut_text("Paste=100% ok");
+    viewer->pump(200);
+    ctrl('v');
+    CHECK(wait_until([&] {
+        viewer->pump(20);
+        return demo_screen::text_at(fb, layout.text_x, layout.text_y, "Paste=100% ok", demo_screen::text_color,
+                                    demo_screen::window_color);
+    }, 30s));
+
+    // the guest's Ctrl+C reaches the client as server cut text (the text typed on right after the
+    // paste also shows that Ctrl+V typed no 'v')
+    viewer->type(" and more");
+    CHECK(wait_until([&] {
+        viewer->pump(20);
+        return demo_screen::text_at(fb, layout.text_x, layout.text_y, "Paste=100% ok and more",
+                                    demo_screen::text_color, demo_screen::window_color);
+    }, 30s));
+    ctrl('c');
+    CHECK(wait_until([&] {
+        viewer->pump(20);
+        return viewer->server_cut_text == std::optional<std::string>("Paste=100% ok and more");
+    }, 30s));
+    CHECK(desktop.machine->state() == RunState::running);
+}

@@ -43,14 +43,23 @@ std::optional<DisplayTicket> TicketRepository::consume(const std::string& ticket
                      ticket_from_row);
 }
 
-std::optional<DisplayTicket> TicketRepository::find_for_delivery(Id id, const std::string& ticket_hash_hex)
+std::optional<DeliverableTicket> TicketRepository::find_for_delivery(Id id, const std::string& ticket_hash_hex)
 {
-    return first_row(exec_cached(tx_, "vdi_ticket_for_delivery", std::string("SELECT ") + ticket_columns +
-                                         " FROM display_tickets WHERE id = $1 AND ticket_hash = decode($2, 'hex') "
-                                         "AND used_at IS NULL AND delivered_at IS NULL AND delivery_error IS NULL "
-                                         "AND expires_at > now()",
-                                     id, ticket_hash_hex),
-                     ticket_from_row);
+    return first_row(exec_cached(tx_, "vdi_ticket_for_delivery_with_user",
+                                 "SELECT t.id, t.session_id, t.desktop_id, t.protocol, t.created_at, t.expires_at, "
+                                 "t.used_at, t.delivered_at, t.delivery_error, u.username "
+                                 "FROM display_tickets t JOIN sessions s ON s.id = t.session_id "
+                                 "JOIN users u ON u.id = s.user_id "
+                                 "WHERE t.id = $1 AND t.ticket_hash = decode($2, 'hex') "
+                                 "AND t.used_at IS NULL AND t.delivered_at IS NULL AND t.delivery_error IS NULL "
+                                 "AND t.expires_at > now()",
+                                 id, ticket_hash_hex),
+                     [](const pqxx::row& row) {
+                         DeliverableTicket t;
+                         static_cast<DisplayTicket&>(t) = ticket_from_row(row);
+                         t.username = get<std::string>(row, "username");
+                         return t;
+                     });
 }
 
 bool TicketRepository::record_delivery(Id id, const std::optional<std::string>& error)

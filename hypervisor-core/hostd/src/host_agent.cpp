@@ -207,6 +207,16 @@ void HostAgent::deliver_tickets()
             if (it == vmms_.end() || it->second->generation() != message.value("generation", std::int64_t{0})) {
                 error = "the desktop is not running on this host";
             } else {
+                // the desktop learns who is about to connect before the ticket lets them in, so
+                // the first picture already shows their name
+                VmmProcess& vmm = *it->second;
+                if (vmm.user() != stored->username) {
+                    if (const auto failed = vmm.tell_user(stored->username)) {
+                        log->warn("desktop did not take its user desktop={} error=\"{}\"", desktop_id, *failed);
+                    } else {
+                        log->info("desktop told its user desktop={} session={}", desktop_id, stored->session_id);
+                    }
+                }
                 const nlohmann::json request = {{"cmd", "display_ticket"},
                                                 {"protocol", db::to_string(stored->protocol)},
                                                 {"ticket", ticket},
@@ -380,6 +390,16 @@ void HostAgent::reconcile()
                     db::DesktopRepository(tx).report_actual(d.id, report);
                 });
             }
+            // a desktop no one is assigned to shows no user (a floating pool that does not
+            // refresh on logoff gives the same clone to the next user); a new session's user is
+            // told at its ticket's delivery
+            if (!d.owner_user_id && !d.assigned_user_id && vmm.user() != std::string()) {
+                if (const auto failed = vmm.tell_user("")) {
+                    log->warn("desktop did not forget its user desktop={} error=\"{}\"", d.id, *failed);
+                } else {
+                    log->info("desktop told it has no user desktop={} generation={}", d.id, d.generation);
+                }
+            }
             if (d.ready_generation != d.generation) {
                 const auto status = vmm.request({{"cmd", "status"}});
                 if (status && status->value("identity_ready", false)) {
@@ -407,7 +427,7 @@ void HostAgent::reconcile()
             report.state = db::DesktopActualState::starting;
             db::DesktopRepository(tx).report_actual(d.id, report);
             const auto image = db::ImageRepository(tx).find(d.golden_image_id);
-            std::string user = "unassigned";
+            std::string user;  // none (the demo desktop says "unassigned")
             const auto user_id = d.owner_user_id ? d.owner_user_id : d.assigned_user_id;
             if (user_id) {
                 if (const auto u = db::UserRepository(tx).find(*user_id)) {

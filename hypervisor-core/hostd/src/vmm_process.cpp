@@ -118,13 +118,16 @@ std::unique_ptr<VmmProcess> VmmProcess::start(const VmmLaunch& launch, std::chro
         vmm->stop(std::chrono::milliseconds(1000));
         throw hv::HvError(fmt::format("the VMM for desktop {} failed to start: {}", launch.desktop_id, reason));
     }
-    vmm->read_ports();
+    vmm->read_status();
     return vmm;
 }
 
-void VmmProcess::read_ports()
+void VmmProcess::read_status()
 {
     if (const auto status = request({{"cmd", "status"}})) {
+        if (const auto identity = status->find("identity"); identity != status->end() && identity->is_object()) {
+            user_ = identity->value("user", std::string());
+        }
         const auto& displays = status->value("displays", nlohmann::json::object());
         if (displays.contains("vnc")) {
             vnc_port_ = displays["vnc"].value("port", 0);
@@ -133,6 +136,20 @@ void VmmProcess::read_ports()
             rdp_port_ = displays["rdp"].value("port", 0);
         }
     }
+}
+
+std::optional<std::string> VmmProcess::tell_user(const std::string& user)
+{
+    // the host name stays; the guest takes a fresh seed and the time with it
+    const auto response = request({{"cmd", "identity"}, {"user", user}});
+    if (!response) {
+        return "the VMM did not answer";
+    }
+    if (!response->value("ok", false)) {
+        return response->value("error", std::string("the VMM refused the identity"));
+    }
+    user_ = user;
+    return std::nullopt;
 }
 
 std::unique_ptr<VmmProcess> VmmProcess::adopt(const std::filesystem::path& record)
@@ -168,7 +185,7 @@ std::unique_ptr<VmmProcess> VmmProcess::adopt(const std::filesystem::path& recor
         vmm->pid_ = -1;  // not ours to signal
         return nullptr;
     }
-    vmm->read_ports();
+    vmm->read_status();
     return vmm;
 }
 

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <freerdp/error.h>
+#include <freerdp/freerdp.h>
 #include <freerdp/input.h>
 #include <freerdp/server/shadow.h>
 #include <winpr/synch.h>
@@ -24,6 +26,8 @@ namespace {
 // The subsystem the library allocates through our New(); it reaches its RdpServer through this
 // process-global (one RDP server per VMM process, as the library's entry point is global).
 RdpServer* current_server = nullptr;
+
+static_assert(RdpServer::ticket_refused_error == ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES);
 
 struct GuestSubsystem {
     rdpShadowSubsystem base;  // first: the library casts between the two
@@ -71,9 +75,19 @@ UINT32 enum_monitors(MONITOR_DEF* monitors, UINT32 max)
     return monitor_fill(monitors, max);
 }
 
-int on_authenticate(rdpShadowSubsystem*, rdpShadowClient*, const char*, const char*, const char* password)
+int on_authenticate(rdpShadowSubsystem*, rdpShadowClient* client, const char*, const char*, const char* password)
 {
-    return current_server != nullptr && password != nullptr && current_server->authenticate(password) ? 1 : -1;
+    if (current_server != nullptr && password != nullptr && current_server->authenticate(password)) {
+        return 1;
+    }
+    // Refused: say so before the library drops the connection, or a client cannot tell a refused
+    // ticket from a network failure (and would retry it in a loop). The library calls us when the
+    // client is in its finalization phase, where a Set Error Info PDU is read and kept as the
+    // client's error (freerdp_error_info(), and xfreerdp's exit code 9).
+    rdpRdp* rdp = client->context.rdp;
+    freerdp_set_error_info(rdp, RdpServer::ticket_refused_error);
+    freerdp_send_error_info(rdp);
+    return -1;
 }
 
 BOOL on_keyboard(rdpShadowSubsystem*, rdpShadowClient*, UINT16 flags, UINT16 code)

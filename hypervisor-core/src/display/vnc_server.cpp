@@ -12,6 +12,7 @@
 #include <rfb/rfb.h>
 
 #include "vdi/hv/devices/ps2_keymap.h"
+#include "vdi/hv/display/clipboard_text.h"
 #include "vdi/hv/display/free_port.h"
 #include "vdi/common/logging.h"
 
@@ -41,6 +42,16 @@ void on_pointer(int buttons, int x, int y, rfbClientPtr client)
 void on_client_gone(rfbClientPtr client)
 {
     server_of(client)->client_gone();
+}
+
+void on_cut_text(char* text, int length, rfbClientPtr client)
+{
+    server_of(client)->client_cut_text(latin1_to_utf8(std::string_view(text, static_cast<std::size_t>(length))));
+}
+
+void on_cut_text_utf8(char* text, int length, rfbClientPtr client)
+{
+    server_of(client)->client_cut_text(std::string(text, static_cast<std::size_t>(length)));
 }
 
 rfbNewClientAction on_new_client(rfbClientPtr client)
@@ -102,6 +113,8 @@ VncServer::VncServer(Machine& machine, VncConfig config) : machine_(machine), co
     screen_->kbdAddEvent = on_key;
     screen_->ptrAddEvent = on_pointer;
     screen_->newClientHook = on_new_client;
+    screen_->setXCutText = on_cut_text;
+    screen_->setXCutTextUTF8 = on_cut_text_utf8;  // clients with the extended clipboard
     screen_->deferUpdateTime = 5;
     // libvncserver does not listen on port 0: ask the kernel for a free port, then take it
     // (retrying should another process take it in between)
@@ -121,10 +134,16 @@ VncServer::VncServer(Machine& machine, VncConfig config) : machine_(machine), co
     damage_consumer_ = fb.add_damage_consumer();
     pointer_x_ = static_cast<int>(fb.width()) / 2;
     pointer_y_ = static_cast<int>(fb.height()) / 2;
+    // the guest's clipboard goes out from the display thread (libvncserver's own)
+    clipboard_listener_ = machine_.agent().add_clipboard_listener([this](const std::string& text) {
+        std::lock_guard lock(clipboard_mutex_);
+        guest_clipboard_ = text;
+    });
 }
 
 VncServer::~VncServer()
 {
+    machine_.agent().remove_clipboard_listener(clipboard_listener_);
     stop_ = true;
     if (thread_.joinable()) {
         thread_.join();
@@ -187,6 +206,32 @@ void VncServer::pointer_event(int buttons, int x, int y, rfbClientPtr client)
     rfbDefaultPtrAddEvent(buttons, x, y, client);
 }
 
+void VncServer::client_cut_text(const std::string& utf8)
+{
+    const std::string text = cut_utf8(utf8, AgentChannel::max_clipboard);
+    try {
+        machine_.agent().send_clipboard(text);
+    } catch (const std::exception& e) {
+        logger("vmm.vnc")->warn("the client's clipboard did not reach the desktop error=\"{}\"", e.what());
+    }
+}
+
+void VncServer::send_guest_clipboard()
+{
+    std::optional<std::string> text;
+    {
+        std::lock_guard lock(clipboard_mutex_);
+        text.swap(guest_clipboard_);
+    }
+    if (!text || clients_.load() == 0) {
+        return;
+    }
+    std::string utf8 = *text;
+    std::string latin1 = utf8_to_latin1(utf8);
+    rfbSendServerCutTextUTF8(screen_, utf8.data(), static_cast<int>(utf8.size()), latin1.data(),
+                             static_cast<int>(latin1.size()));
+}
+
 void VncServer::mark_all_modified()
 {
     mark_all_ = true;
@@ -221,6 +266,7 @@ void VncServer::serve()
         // idle without clients: wake rarely; with clients: often enough for 60 updates a second
         const bool watched = clients_.load() > 0;
         rfbProcessEvents(screen_, watched ? 4000 : 50000);
+        send_guest_clipboard();
         const auto now = std::chrono::steady_clock::now();
         if (!watched || now < next_frame) {
             continue;

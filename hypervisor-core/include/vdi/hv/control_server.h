@@ -1,12 +1,13 @@
 // The VMM's control socket: a unix stream socket speaking JSON lines, one request per line and
 // one response line each, from a closed set of actions:
-//   {"cmd":"status"}                          state, geometry, agent readiness, timings
+//   {"cmd":"status"}                          state, geometry, agent readiness, identity, timings
 //   {"cmd":"pause"} {"cmd":"resume"} {"cmd":"stop"}
 //   {"cmd":"screenshot"}                      {"png_base64": ...} (or "path": write a file)
 //   {"cmd":"key","code":28,"extended":false,"down":true}   one set-2 key event
 //   {"cmd":"type","text":"hello\n"}           presses and releases keys for each character
 //   {"cmd":"mouse","dx":5,"dy":-3,"buttons":1}
-//   {"cmd":"identity","host":"desk-1","user":"alice"}  (seed and time are filled in)
+//   {"cmd":"identity","host":"desk-1","user":"alice"}  (seed and time are filled in; "user":""
+//                                             means none; without "host" the last one stays)
 //   {"cmd":"notice","text":"Save your work"}  a line shown on the desktop ("" clears it)
 //   {"cmd":"snapshot","dir":"/var/lib/vdi/images/x"}   write a golden image (pauses briefly)
 //   {"cmd":"display_ticket","protocol":"vnc","ticket":"8chars..","ttl_s":60}   one-time password
@@ -72,6 +73,7 @@ public:
         nlohmann::json notice(const nlohmann::json& request);
         nlohmann::json snapshot(const nlohmann::json& request);
         nlohmann::json display_ticket(const nlohmann::json& request);
+        nlohmann::json identity_status() const;  // {"host","user"} sent last, or null
 
         Machine& machine_;
         std::vector<DisplayServer*> displays_;

@@ -23,6 +23,12 @@ struct DisplayTicket {
     std::optional<std::string> delivery_error;  // or could not, and why
 };
 
+// A ticket a host agent may hand to its VMM, with the name of the session's user (the agent
+// tells the desktop who is about to connect before the ticket lets them in).
+struct DeliverableTicket : DisplayTicket {
+    std::string username;
+};
+
 class TicketRepository {
 public:
     explicit TicketRepository(pqxx::transaction_base& tx) : tx_(tx) {}
@@ -33,10 +39,10 @@ public:
     // Burns the ticket if it is unused and unexpired and returns it; nullopt otherwise (unknown,
     // used or expired alike). Two racing consumers: exactly one wins.
     std::optional<DisplayTicket> consume(const std::string& ticket_hash_hex);
-    // Host agents: the ticket `id` if `ticket_hash_hex` is its hash and it is still deliverable
-    // (unused, undelivered, unexpired); nullopt otherwise. Not locked: record_delivery() records
-    // only the first outcome, so the two can run as separate statements.
-    std::optional<DisplayTicket> find_for_delivery(Id id, const std::string& ticket_hash_hex);
+    // Host agents: the ticket `id` and its session's user if `ticket_hash_hex` is its hash and it
+    // is still deliverable (unused, undelivered, unexpired); nullopt otherwise. Not locked:
+    // record_delivery() records only the first outcome, so the two can run as separate statements.
+    std::optional<DeliverableTicket> find_for_delivery(Id id, const std::string& ticket_hash_hex);
     // Records that the ticket reached its VMM (error empty) or could not, and notifies
     // 'vdi_ticket_acks' at commit. False if an outcome was already recorded.
     bool record_delivery(Id id, const std::optional<std::string>& error);

@@ -55,6 +55,13 @@ public:
     std::optional<int> vnc_port() const { return vnc_port_; }
     std::optional<int> rdp_port() const { return rdp_port_; }
 
+    // The user the desktop was last told it serves ("" none; nullopt: not known, a VMM that did
+    // not say).
+    const std::optional<std::string>& user() const { return user_; }
+    // Tells the desktop its user ("": none) through the control socket's identity; the error
+    // when the VMM did not take it.
+    std::optional<std::string> tell_user(const std::string& user);
+
     // One control request; nullopt when the VMM does not answer.
     std::optional<nlohmann::json> request(const nlohmann::json& request) const;
     // Non-blocking: has the process exited? Then `exit_reason()` says how.
@@ -75,7 +82,8 @@ private:
     bool adopted_ = false;
     std::optional<int> vnc_port_;
     std::optional<int> rdp_port_;
-    void read_ports();
+    std::optional<std::string> user_;
+    void read_status();  // ports and the identity's user
     bool exited_ = false;
     std::string exit_reason_;
     std::filesystem::path dir_;

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -34,6 +35,11 @@ struct RdpConfig {
 
 class RdpServer : public DisplayServer {
 public:
+    // The Set Error Info code a client refused for its ticket (wrong, expired, used or none set)
+    // receives before the connection closes: ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES. FreeRDP
+    // clients read it as freerdp_error_info() == 9 (last error 0x00010009); xfreerdp exits 9.
+    static constexpr std::uint32_t ticket_refused_error = 0x00000009;
+
     RdpServer(Machine& machine, RdpConfig config);
     ~RdpServer() override;
     RdpServer(const RdpServer&) = delete;

@@ -3,6 +3,9 @@
 // updates per second while a client is connected, VNC authentication against a one-time ticket
 // (8 characters at most, a limit of the protocol), websockets on the same port (noVNC), no httpd.
 // Keysyms become PS/2 set-2 key events; pointer positions become relative mouse packets.
+// Clipboard text both ways: client cut text goes to the guest agent ("clipboard"), the guest's
+// clipboard lines go to every client as server cut text (UTF-8 to clients with the extended
+// clipboard, Latin-1 to the others).
 #pragma once
 
 #include <atomic>
@@ -51,9 +54,12 @@ public:
     void pointer_event(int buttons, int x, int y, _rfbClientRec* client);
     void client_gone();
     void client_connected();
+    // A client's clipboard (UTF-8), passed to the guest agent (cut to its limit). Display thread.
+    void client_cut_text(const std::string& utf8);
 
 private:
     void serve();
+    void send_guest_clipboard();  // the guest's latest clipboard text to every client
 
     Machine& machine_;
     VncConfig config_;
@@ -66,6 +72,9 @@ private:
     OneTimeTicket ticket_;
     int damage_consumer_ = 0;
     int pointer_x_ = 0, pointer_y_ = 0;  // where the guest's pointer should be (display thread)
+    int clipboard_listener_ = 0;
+    std::mutex clipboard_mutex_;  // guards guest_clipboard_ (set on the vCPU thread)
+    std::optional<std::string> guest_clipboard_;  // not yet sent to the clients
 };
 
 }  // namespace vdi::hv

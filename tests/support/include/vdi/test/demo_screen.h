@@ -17,6 +17,14 @@ inline constexpr std::uint32_t title_color = 0x264653;
 inline constexpr std::uint32_t notice_color = 0x9d0208;  // the banner of a "notice" from the host
 inline constexpr std::uint32_t notice_height = 24;
 
+// The top bar: "host NAME   user NAME   session TAG", text at y = 4 in bar_text on bar_color.
+inline constexpr std::uint32_t bar_text_y = 4;
+// Where the user's name starts, after the host `hostname`.
+inline std::uint32_t user_x(const std::string& hostname)
+{
+    return 8 + 5 * 8 + static_cast<std::uint32_t>(hostname.size() + 3) * 8 + 5 * 8;
+}
+
 struct Layout {
     std::uint32_t win_x, win_y, win_w, win_h, text_x, text_y;
     explicit Layout(std::uint32_t width, std::uint32_t height)

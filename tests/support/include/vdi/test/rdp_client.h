@@ -82,6 +82,18 @@ struct RdpClient {
         } while (std::chrono::steady_clock::now() < until);
         return true;
     }
+    // Pumps until the server closes the connection (true) or `ms` pass (false).
+    bool wait_closed(int ms)
+    {
+        if (!connected) return true;
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+        while (std::chrono::steady_clock::now() < until) {
+            if (!pump(50)) return true;
+        }
+        return false;
+    }
+    // The server's Set Error Info code (ERRINFO_*), 0 if it sent none.
+    std::uint32_t error_info() const { return freerdp_error_info(instance); }
     std::uint32_t pixel(std::uint32_t x, std::uint32_t y) const
     {
         rdpGdi* gdi = instance->context->gdi;

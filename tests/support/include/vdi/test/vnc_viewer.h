@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <rfb/rfbclient.h>
@@ -20,10 +21,14 @@ inline char* give_password(rfbClient* client)
 
 inline void quiet(const char*, ...) {}
 
+struct Viewer;
+inline void got_cut_text(rfbClient* client, const char* text, int length);
+
 // A libvncclient connection; nullptr from connect() when the server refused it.
 struct Viewer {
     rfbClient* client = nullptr;
     std::string password;
+    std::optional<std::string> server_cut_text;  // the last clipboard text the server sent (Latin-1)
 
     static std::unique_ptr<Viewer> connect(int port, const std::string& password)
     {
@@ -39,6 +44,8 @@ struct Viewer {
         c->serverPort = port;
         c->GetPassword = give_password;
         rfbClientSetClientData(c, reinterpret_cast<void*>(&give_password), viewer->password.data());
+        c->GotXCutText = got_cut_text;
+        rfbClientSetClientData(c, reinterpret_cast<void*>(&got_cut_text), viewer.get());
         if (!rfbInitClient(c, nullptr, nullptr)) {
             return nullptr;  // rfbInitClient frees the client on failure
         }
@@ -48,6 +55,11 @@ struct Viewer {
     ~Viewer()
     {
         if (client != nullptr) rfbClientCleanup(client);
+    }
+    // Sends the client's clipboard (Latin-1 cut text).
+    void send_cut_text(const std::string& text)
+    {
+        SendClientCutText(client, const_cast<char*>(text.data()), static_cast<int>(text.size()));
     }
     // Processes server messages for up to `ms`.
     void pump(int ms)
@@ -84,5 +96,11 @@ struct Viewer {
         }
     }
 };
+
+inline void got_cut_text(rfbClient* client, const char* text, int length)
+{
+    auto* viewer = static_cast<Viewer*>(rfbClientGetClientData(client, reinterpret_cast<void*>(&got_cut_text)));
+    viewer->server_cut_text = std::string(text, static_cast<std::size_t>(length));
+}
 
 }  // namespace vnc_viewer
