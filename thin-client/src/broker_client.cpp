@@ -165,7 +165,7 @@ void BrokerClient::send(BrokerRequest request, const QByteArray& method, const Q
             if (status != 200) {
                 error.http_status = status;
                 if (json.contains("error")) {
-                    const auto body = json.at("error").get<api::Error>();
+                    const auto body = json.get<api::Error>();  // reads {"error": {...}}
                     error.code = QString::fromStdString(body.code);
                     error.detail = QString::fromStdString(body.message);
                 } else {
