@@ -21,7 +21,7 @@ using vdi::test::wait_until;
 namespace fs = std::filesystem;
 
 
-TEST_CASE("rdp (FreeRDP library, gdi): refused tickets say so; pixels equal the guest's, scancodes are typed", "[kvm][rdp][rdp-client]")
+TEST_CASE("rdp (FreeRDP library, gdi): refused tickets say so, pixels equal the guest's, scancodes are typed", "[kvm][rdp][rdp-client]")
 {
     const fs::path dir = fs::temp_directory_path() / ("vdi-rdpc-" + std::to_string(::getpid()));
     KvmHypervisor hv;

@@ -89,6 +89,7 @@ TEST_CASE("rdp: xfreerdp with the ticket reaches an active session, a wrong or r
         return read_text_file((desktop.dir / "xfreerdp.log").string()).find("ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES") !=
                std::string::npos;
     };
+    INFO(read_text_file((desktop.dir / "xfreerdp.log").string()));
     CHECK(refused_reason());
     CHECK_THAT(read_text_file((desktop.dir / "vmm.log").string()), Catch::Contains("wrong ticket"));
 

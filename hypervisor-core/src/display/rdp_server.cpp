@@ -2,9 +2,11 @@
 #include "vdi/hv/display/rdp_server.h"
 
 #include <arpa/inet.h>
+#include <chrono>
 #include <cstring>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -87,6 +89,11 @@ int on_authenticate(rdpShadowSubsystem*, rdpShadowClient* client, const char*, c
     rdpRdp* rdp = client->context.rdp;
     freerdp_set_error_info(rdp, RdpServer::ticket_refused_error);
     freerdp_send_error_info(rdp);
+    // Keep the connection open a moment before the library closes it: a client still sending its
+    // finalization PDUs (xfreerdp does) would otherwise hit a reset on its next write and report
+    // a broken pipe without ever reading the error. This runs on the refused client's own thread
+    // and also slows down guessing.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
     return -1;
 }
 
