@@ -89,7 +89,7 @@ void PoolScreen::setDesktops(const api::DesktopList& list) {
         inner->setSpacing(2);
         inner->addWidget(title_label);
         inner->addWidget(detail_label);
-        b->setMinimumHeight(72);
+        // the height comes from the stylesheet (min-height), which would override a setter here
         choices_->addWidget(b);
         buttons_.append(b);
         return b;

@@ -66,7 +66,7 @@ QPushButton[role="primary"]:disabled { background: #2b3a55; border-color: #2b3a5
 QPushButton[role="link"] { background: transparent; border: none; color: %6; font-weight: 500; padding: 6px 8px; }
 QPushButton[role="link"]:hover { color: %5; }
 QPushButton[role="link"]:focus { border: 1px solid %4; padding: 5px 7px; }
-QPushButton[role="pool"], QPushButton[role="resume"] { padding: 0; border-radius: 10px; }
+QPushButton[role="pool"], QPushButton[role="resume"] { padding: 0; border-radius: 10px; min-height: 70px; }
 QPushButton[role="pool"]:focus { border: 2px solid %7; }
 QPushButton[role="resume"] { border-color: %12; }
 QPushButton[role="resume"]:focus { border: 2px solid %12; }
