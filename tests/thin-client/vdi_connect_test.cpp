@@ -3,10 +3,13 @@
 // gets a private password file (a fake vncviewer on PATH records what it saw).
 #include <catch2/catch.hpp>
 
+#include <poll.h>
 #include <pty.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -56,6 +59,14 @@ Run run_on_pty(const std::vector<std::string>& args, const std::vector<std::stri
     const auto deadline = std::chrono::steady_clock::now() + 60s;
     char buffer[4096];
     for (;;) {
+        pollfd ready{master, POLLIN, 0};
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (::poll(&ready, 1, static_cast<int>(std::max<long long>(left.count(), 0))) == 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+            ::close(master);
+            FAIL("vdi-connect gave no output for 60 s; it printed: " << run.output);
+        }
         const ssize_t n = ::read(master, buffer, sizeof buffer);
         if (n <= 0) break;  // EIO once the child has exited
         run.output.append(buffer, static_cast<std::size_t>(n));

@@ -34,19 +34,22 @@ constexpr int exit_failed = 1;
 constexpr int exit_usage = 2;
 constexpr int exit_refused = 3;  // wrong credentials, locked
 
-std::string read_line(bool echo)
+// Prints `prompt` and reads one line. Echo goes off before the prompt shows, and neither change of the
+// terminal discards input: whatever was typed after the prompt appeared is the answer.
+std::string read_line(const char* prompt, bool echo)
 {
     termios saved{};
     const bool tty = ::isatty(STDIN_FILENO) == 1 && ::tcgetattr(STDIN_FILENO, &saved) == 0;
     if (tty && !echo) {
         termios quiet = saved;
         quiet.c_lflag &= static_cast<tcflag_t>(~ECHO);
-        ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
     }
+    std::cerr << prompt << std::flush;
     std::string line;
     std::getline(std::cin, line);
     if (tty && !echo) {
-        ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
         std::cerr << "\n";
     }
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -154,11 +157,9 @@ int main(int argc, char** argv)
 
     QString user = parser.value(QStringLiteral("user"));
     if (user.isEmpty()) {
-        std::cerr << "User name: " << std::flush;
-        user = QString::fromStdString(read_line(true)).trimmed();
+        user = QString::fromStdString(read_line("User name: ", true)).trimmed();
     }
-    std::cerr << "Password: " << std::flush;
-    std::string password = read_line(false);
+    std::string password = read_line("Password: ", false);
 
     BrokerError error;
     vdi::api::LoginResponse login;
@@ -216,8 +217,8 @@ int main(int argc, char** argv)
     } else if (choices.size() > 1) {
         for (std::size_t i = 0; i < choices.size(); ++i) std::cerr << "  " << i + 1 << ") " << choices[i].label << "\n";
         for (;;) {
-            std::cerr << "Desktop [1-" << choices.size() << "]: " << std::flush;
-            const std::string answer = read_line(true);
+            const std::string prompt = "Desktop [1-" + std::to_string(choices.size()) + "]: ";
+            const std::string answer = read_line(prompt.c_str(), true);
             if (!std::cin) return exit_failed;
             try {
                 const auto n = std::stoul(answer);
