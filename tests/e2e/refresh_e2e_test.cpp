@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "vdi/common/api/json.h"
 #include "vdi/test/demo_screen.h"
 #include "e2e_backend.h"
 #include "vdi/test/vnc_viewer.h"
@@ -139,8 +140,13 @@ TEST_CASE("a scheduled refresh warns the user on their own screen before the dea
                                         demo_screen::notice_color);
         },
         30s));
-    CHECK_THAT(client->get("/api/v1/desktops", ruth).json()["sessions"][0]["warning"].get<std::string>(),
-               Catch::Contains("save your work"));
+    const auto listed = client->get("/api/v1/desktops", ruth).json()["sessions"][0];
+    CHECK_THAT(listed["warning"].get<std::string>(), Catch::Contains("save your work"));
+    // the deadline comes as a time too, about an hour ahead, for the thin client's countdown
+    const auto deadline = vdi::api::parse_iso8601(listed["warning_deadline"].get<std::string>());
+    const auto ahead = std::chrono::duration_cast<std::chrono::seconds>(deadline - std::chrono::system_clock::now());
+    CHECK(ahead.count() > 3500);
+    CHECK(ahead.count() <= 3600);
     // she logs off: the refresh happens at once, the job completes
     REQUIRE(client->post("/api/v1/sessions/" + std::to_string(connected.json()["session_id"].get<long long>()) + "/logoff",
                          json::object(), ruth)

@@ -44,8 +44,10 @@ Api::Reply Api::desktops(const Call& call)
         }
         const auto sessions = db::exec_cached(
             tx, "vdi_broker_live_sessions",
-            "SELECT s.id, p.name AS pool, d.name AS desktop, s.protocol, s.state, s.started_at, s.disconnected_at, s.warning "
+            "SELECT s.id, p.name AS pool, d.name AS desktop, s.protocol, s.state, s.started_at, s.disconnected_at, s.warning, "
+            "CASE WHEN s.warning IS NOT NULL THEN j.force_after END AS warning_deadline "
             "FROM sessions s JOIN pools p ON p.id = s.pool_id JOIN desktops d ON d.id = s.desktop_id "
+            "LEFT JOIN jobs j ON j.id = d.refresh_job_id "
             "WHERE s.user_id = $1 AND s.state <> 'ended' ORDER BY s.id",
             caller.user.id);
         for (const auto& row : sessions) {
@@ -53,7 +55,8 @@ Api::Reply Api::desktops(const Call& call)
                                                     row["desktop"].as<std::string>(), row["protocol"].as<std::string>(),
                                                     row["state"].as<std::string>(), db::get_time(row, "started_at"),
                                                     db::get_optional_time(row, "disconnected_at"),
-                                                    db::get_optional<std::string>(row, "warning")});
+                                                    db::get_optional<std::string>(row, "warning"),
+                                                    db::get_optional_time(row, "warning_deadline")});
         }
         return nlohmann::json(out);
     })};

@@ -13,6 +13,7 @@ constexpr auto user_session_fields = [](auto& v, auto&& f) {
     f("started_at", v.started_at);
     f("disconnected_at", v.disconnected_at);
     f("warning", v.warning);
+    f("warning_deadline", v.warning_deadline);
 };
 constexpr auto disconnect_fields = [](auto& v, auto&& f) {
     f("session_id", v.session_id);

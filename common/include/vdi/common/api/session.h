@@ -21,6 +21,7 @@ struct UserSession {
     Time started_at;
     std::optional<Time> disconnected_at;
     std::optional<std::string> warning;  // e.g. a forced refresh ahead
+    std::optional<Time> warning_deadline;  // when the warned action happens (a refresh job's force_after)
 };
 
 // POST /api/v1/sessions/{id}/disconnect: {"session_id": ID, "state": "disconnected"}
