@@ -1,0 +1,309 @@
+// RDP through FreeRDP 2: connect, then wait on FreeRDP's event handles plus the session's eventfd
+// (wrapped as a WinPR handle); EndPaint copies the GDI's invalid rectangles into the picture.
+#include "vdi/thin_client/view/rdp_session.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include <freerdp/error.h>
+#include <freerdp/freerdp.h>
+#include <freerdp/gdi/gdi.h>
+#include <freerdp/input.h>
+#include <freerdp/scancode.h>
+#include <winpr/handle.h>
+#include <winpr/synch.h>
+#include <winpr/wlog.h>
+
+namespace vdi::thin_client::view {
+
+namespace {
+
+constexpr unsigned connect_timeout_ms = 5000;
+
+struct Context {
+    rdpContext base;  // first: FreeRDP allocates ContextSize bytes and hands out rdpContext*
+    RdpSession* session;
+};
+
+// The TCP socket this process has open to `port` (FreeRDP does not expose its own): for the
+// round trip figure and keepalive. -1 when none is found.
+int find_socket_to(int port)
+{
+    int found = -1;
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (dir == nullptr) return -1;
+    while (const dirent* entry = ::readdir(dir)) {
+        const int fd = std::atoi(entry->d_name);
+        if (fd <= 2) continue;
+        sockaddr_storage peer{};
+        socklen_t size = sizeof peer;
+        if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) != 0) continue;
+        int peer_port = 0;
+        if (peer.ss_family == AF_INET) peer_port = ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port);
+        if (peer.ss_family == AF_INET6) peer_port = ntohs(reinterpret_cast<sockaddr_in6*>(&peer)->sin6_port);
+        if (peer_port == port) found = std::max(found, fd);
+    }
+    ::closedir(dir);
+    return found;
+}
+
+QByteArray parse_fingerprint(const char* text)
+{
+    if (text == nullptr) return {};
+    QByteArray hex = QByteArray(text).replace(':', "");
+    return hex.size() == 64 ? QByteArray::fromHex(hex) : QByteArray();
+}
+
+}  // namespace
+
+struct RdpCallbacks {
+    static RdpSession* session_of(rdpContext* context) { return reinterpret_cast<Context*>(context)->session; }
+
+    static BOOL post_connect(freerdp* instance)
+    {
+        if (!gdi_init(instance, PIXEL_FORMAT_BGRX32)) return FALSE;
+        instance->update->EndPaint = end_paint;
+        instance->update->DesktopResize = desktop_resize;
+        rdpGdi* gdi = instance->context->gdi;
+        session_of(instance->context)->resize_picture(static_cast<int>(gdi->width), static_cast<int>(gdi->height));
+        return TRUE;
+    }
+
+    static BOOL desktop_resize(rdpContext* context)
+    {
+        rdpSettings* settings = context->settings;
+        if (!gdi_resize(context->gdi, freerdp_settings_get_uint32(settings, FreeRDP_DesktopWidth),
+                        freerdp_settings_get_uint32(settings, FreeRDP_DesktopHeight))) {
+            return FALSE;
+        }
+        session_of(context)->resize_picture(static_cast<int>(context->gdi->width),
+                                            static_cast<int>(context->gdi->height));
+        return TRUE;
+    }
+
+    static BOOL end_paint(rdpContext* context)
+    {
+        rdpGdi* gdi = context->gdi;
+        HGDI_WND hwnd = gdi->primary->hdc->hwnd;
+        RdpSession* self = session_of(context);
+        for (INT32 i = 0; i < hwnd->ninvalid; ++i) {
+            const GDI_RGN& r = hwnd->cinvalid[i];
+            const QRect rect(r.x, r.y, r.w, r.h);
+            self->paint(
+                [&](QImage& picture) {
+                    const QRect clipped = rect.intersected(picture.rect())
+                                              .intersected(QRect(0, 0, static_cast<int>(gdi->width),
+                                                                 static_cast<int>(gdi->height)));
+                    for (int row = clipped.top(); row <= clipped.bottom(); ++row) {
+                        std::memcpy(picture.scanLine(row) + clipped.left() * 4,
+                                    gdi->primary_buffer + row * gdi->stride + clipped.left() * 4,
+                                    static_cast<std::size_t>(clipped.width()) * 4);
+                    }
+                },
+                rect);
+        }
+        hwnd->invalid->null = TRUE;
+        hwnd->ninvalid = 0;
+        self->frame_done();
+        return TRUE;
+    }
+
+    static DWORD verify_certificate(freerdp* instance, const char*, UINT16, const char*, const char*, const char*,
+                                    const char* fingerprint, DWORD)
+    {
+        RdpSession* self = session_of(instance->context);
+        if (!self->expected_sha256_.isEmpty()) {
+            if (parse_fingerprint(fingerprint) == self->expected_sha256_) return 2;
+            self->certificate_rejected_ = true;
+            return 0;
+        }
+        if (self->accept_any_) return 2;  // for this session only
+        self->certificate_rejected_ = true;
+        return 0;
+    }
+
+    static DWORD verify_changed_certificate(freerdp* instance, const char* host, UINT16 port, const char* common_name,
+                                            const char* subject, const char* issuer, const char* fingerprint,
+                                            const char*, const char*, const char*, DWORD flags)
+    {
+        return verify_certificate(instance, host, port, common_name, subject, issuer, fingerprint, flags);
+    }
+
+    static void deliver(RdpSession& self, freerdp* instance, const RemoteSession::Input& input)
+    {
+        rdpInput* in = instance->input;
+        using Kind = RemoteSession::Input::Kind;
+        switch (input.kind) {
+        case Kind::key:
+            if (input.key.scancode != 0) {
+                freerdp_input_send_keyboard_event_ex(in, input.key.down ? TRUE : FALSE,
+                                                     MAKE_RDP_SCANCODE(input.key.scancode, input.key.extended));
+            }
+            break;
+        case Kind::pointer: {
+            const auto x = static_cast<UINT16>(std::max(input.x, 0));
+            const auto y = static_cast<UINT16>(std::max(input.y, 0));
+            freerdp_input_send_mouse_event(in, PTR_FLAGS_MOVE, x, y);
+            // RFB mask (1 left, 2 middle, 4 right) to RDP's buttons, one event per change
+            const std::pair<int, UINT16> buttons[] = {{1, PTR_FLAGS_BUTTON1}, {2, PTR_FLAGS_BUTTON3},
+                                                      {4, PTR_FLAGS_BUTTON2}};
+            for (const auto& [mask, flag] : buttons) {
+                const bool was = self.buttons_ & mask, is = input.buttons & mask;
+                if (was != is) freerdp_input_send_mouse_event(in, static_cast<UINT16>(flag | (is ? PTR_FLAGS_DOWN : 0)), x, y);
+            }
+            self.buttons_ = input.buttons;
+            break;
+        }
+        case Kind::wheel: {
+            const auto x = static_cast<UINT16>(std::max(input.x, 0));
+            const auto y = static_cast<UINT16>(std::max(input.y, 0));
+            for (int i = 0; i < std::abs(input.steps); ++i) {
+                const UINT16 flags = input.steps > 0 ? static_cast<UINT16>(PTR_FLAGS_WHEEL | 0x0078)
+                                                     : static_cast<UINT16>(PTR_FLAGS_WHEEL | PTR_FLAGS_WHEEL_NEGATIVE | 0x0088);
+                freerdp_input_send_mouse_event(in, flags, x, y);
+            }
+            break;
+        }
+        case Kind::clipboard:
+            break;  // RDP clipboard (cliprdr) is not offered by the desktops' RDP server yet
+        case Kind::ctrl_alt_del:
+            freerdp_input_send_keyboard_event_ex(in, TRUE, RDP_SCANCODE_LCONTROL);
+            freerdp_input_send_keyboard_event_ex(in, TRUE, RDP_SCANCODE_LMENU);
+            freerdp_input_send_keyboard_event_ex(in, TRUE, RDP_SCANCODE_DELETE);
+            freerdp_input_send_keyboard_event_ex(in, FALSE, RDP_SCANCODE_DELETE);
+            freerdp_input_send_keyboard_event_ex(in, FALSE, RDP_SCANCODE_LMENU);
+            freerdp_input_send_keyboard_event_ex(in, FALSE, RDP_SCANCODE_LCONTROL);
+            break;
+        }
+    }
+};
+
+RdpSession::RdpSession(QObject* parent) : RemoteSession(parent) {}
+
+RdpSession::~RdpSession()
+{
+    stop();
+}
+
+namespace {
+
+// What an ended connection was, from FreeRDP's last error and the server's error info.
+DisconnectReason classify(freerdp* instance, bool certificate_rejected, QString* message)
+{
+    const UINT32 info = freerdp_error_info(instance);
+    const UINT32 error = freerdp_get_last_error(instance->context);
+    if (certificate_rejected) {
+        *message = QStringLiteral("The desktop's certificate is not the one the broker announced.");
+        return DisconnectReason::certificate;
+    }
+    if (info == ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES || error == FREERDP_ERROR_AUTHENTICATION_FAILED ||
+        error == FREERDP_ERROR_CONNECT_LOGON_FAILURE) {
+        *message = QStringLiteral("The desktop refused the connection ticket.");
+        return DisconnectReason::refused;
+    }
+    if (info == ERRINFO_LOGOFF_BY_USER || info == ERRINFO_RPC_INITIATED_DISCONNECT ||
+        info == ERRINFO_RPC_INITIATED_LOGOFF || info == ERRINFO_RPC_INITIATED_DISCONNECT_BY_USER) {
+        *message = QStringLiteral("The desktop ended the session.");
+        return DisconnectReason::closed_by_server;
+    }
+    const char* text = freerdp_get_last_error_string(error);
+    *message = QStringLiteral("The connection to the desktop was lost (%1).")
+                   .arg(text != nullptr ? QString::fromUtf8(text) : QStringLiteral("no answer"));
+    return DisconnectReason::network;
+}
+
+}  // namespace
+
+void RdpSession::run(const DisplayTarget& target)
+{
+    WLog_SetLogLevel(WLog_GetRoot(), WLOG_OFF);
+    certificate_rejected_ = false;
+    expected_sha256_ = target.certificate_sha256;
+    accept_any_ = target.accept_any_certificate;
+    buttons_ = 0;
+
+    freerdp* instance = freerdp_new();
+    if (instance == nullptr) return finish(DisconnectReason::protocol, QStringLiteral("Out of memory."));
+    instance->ContextSize = sizeof(Context);
+    instance->PostConnect = RdpCallbacks::post_connect;
+    instance->VerifyCertificateEx = RdpCallbacks::verify_certificate;
+    instance->VerifyChangedCertificateEx = RdpCallbacks::verify_changed_certificate;
+    if (!freerdp_context_new(instance)) {
+        freerdp_free(instance);
+        return finish(DisconnectReason::protocol, QStringLiteral("The RDP client could not start."));
+    }
+    reinterpret_cast<Context*>(instance->context)->session = this;
+    rdpSettings* s = instance->settings;
+    QByteArray ticket = target.ticket.toUtf8();
+    freerdp_settings_set_string(s, FreeRDP_ServerHostname, target.host.toUtf8().constData());
+    freerdp_settings_set_uint32(s, FreeRDP_ServerPort, static_cast<UINT32>(target.port));
+    freerdp_settings_set_string(s, FreeRDP_Username,
+                                (target.username.isEmpty() ? QStringLiteral("user") : target.username).toUtf8().constData());
+    freerdp_settings_set_string(s, FreeRDP_Password, ticket.constData());
+    ticket.fill('\0');
+    freerdp_settings_set_bool(s, FreeRDP_RdpSecurity, FALSE);
+    freerdp_settings_set_bool(s, FreeRDP_TlsSecurity, TRUE);
+    freerdp_settings_set_bool(s, FreeRDP_NlaSecurity, FALSE);
+    freerdp_settings_set_bool(s, FreeRDP_ExtSecurity, FALSE);
+    freerdp_settings_set_uint32(s, FreeRDP_ColorDepth, 32);
+    freerdp_settings_set_bool(s, FreeRDP_SoftwareGdi, TRUE);
+    freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, 1024);
+    freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, 768);
+    freerdp_settings_set_bool(s, FreeRDP_AutoReconnectionEnabled, FALSE);  // the session machine reconnects
+    freerdp_settings_set_bool(s, FreeRDP_TcpKeepAlive, TRUE);
+    freerdp_settings_set_uint32(s, FreeRDP_TcpKeepAliveDelay, 2);
+    freerdp_settings_set_uint32(s, FreeRDP_TcpKeepAliveInterval, 1);
+    freerdp_settings_set_uint32(s, FreeRDP_TcpKeepAliveRetries, 3);
+    freerdp_settings_set_uint32(s, FreeRDP_TcpAckTimeout, 5000);
+    freerdp_settings_set_uint32(s, FreeRDP_TcpConnectTimeout, connect_timeout_ms);
+
+    HANDLE wake = CreateFileDescriptorEventA(nullptr, FALSE, FALSE, wake_fd(), WINPR_FD_READ);
+    const bool connected = freerdp_connect(instance) == TRUE;
+    DisconnectReason reason = DisconnectReason::none;
+    QString message;
+    if (!connected) {
+        reason = stop_requested() ? DisconnectReason::user : classify(instance, certificate_rejected_, &message);
+    } else {
+        if (const int fd = find_socket_to(target.port); fd >= 0) adopt_socket(fd);
+        set_connected();
+    }
+    while (reason == DisconnectReason::none) {
+        HANDLE handles[MAXIMUM_WAIT_OBJECTS];
+        DWORD count = freerdp_get_event_handles(instance->context, handles, MAXIMUM_WAIT_OBJECTS - 1);
+        if (count == 0) {
+            reason = DisconnectReason::protocol;
+            break;
+        }
+        handles[count++] = wake;
+        if (WaitForMultipleObjects(count, handles, FALSE, INFINITE) == WAIT_FAILED) {
+            reason = DisconnectReason::protocol;
+            message = QStringLiteral("Waiting for the desktop failed.");
+            break;
+        }
+        if (WaitForSingleObject(wake, 0) == WAIT_OBJECT_0) {
+            if (stop_requested()) {
+                reason = DisconnectReason::user;
+                break;
+            }
+            for (const auto& input : take_input()) RdpCallbacks::deliver(*this, instance, input);
+        }
+        if (!freerdp_check_event_handles(instance->context)) {
+            reason = stop_requested() ? DisconnectReason::user : classify(instance, false, &message);
+        }
+    }
+    if (connected) {
+        freerdp_disconnect(instance);
+        gdi_free(instance);
+    }
+    CloseHandle(wake);
+    freerdp_context_free(instance);
+    freerdp_free(instance);
+    finish(reason, message);
+}
+
+}  // namespace vdi::thin_client::view
