@@ -140,7 +140,7 @@ TEST_CASE("every body reads back what it wrote")
     CHECK(json(json(connect).get<ConnectResponse>()) == json(connect));
     DesktopList list;
     list.pools.push_back(EntitledPool{"demo", "Demo", "floating", {"vnc"}, true, 3});
-    list.sessions.push_back(UserSession{7, "demo", "demo-2", "vnc", "disconnected", at(1), at(2), std::nullopt});
+    list.sessions.push_back(UserSession{7, "demo", "demo-2", "vnc", "disconnected", at(1), at(2), std::string("refresh at 18:00"), at(4)});
     CHECK(json(json(list).get<DesktopList>()) == json(list));
 
     AuditEntry entry;

@@ -142,7 +142,7 @@ void BrokerClient::send(BrokerRequest request, const QByteArray& method, const Q
     QObject::connect(reply, &QNetworkReply::finished, this, [this, reply, request, pinned] {
         reply->deleteLater();
         const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        const QByteArray data = reply->readAll();
+        const QByteArray data = reply->isOpen() ? reply->readAll() : QByteArray();  // an aborted reply is closed
         BrokerError error;
         error.broker = broker_name();
         const QVariant certificate = reply->property(certificate_property);

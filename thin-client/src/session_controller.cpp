@@ -137,9 +137,19 @@ void SessionController::on_listed(const api::DesktopList& list)
         const bool others = std::any_of(list.sessions.begin(), list.sessions.end(), [&](const api::UserSession& s) {
             return s.state == "disconnected" && (!one_pool || s.pool != list.pools.front().name);
         });
-        if (one_pool && !others && list.pools.front().available) {
-            start_connect(q(list.pools.front().name), protocol_for(list.pools.front()));
-            return;
+        if (one_pool && !others) {
+            const auto& pool = list.pools.front();
+            // the user's own desktop in that pool comes first (it counts as in use, not available)
+            const auto mine = std::find_if(list.sessions.begin(), list.sessions.end(),
+                                           [&](const api::UserSession& s) { return s.pool == pool.name; });
+            if (mine != list.sessions.end()) {
+                start_connect(q(pool.name), q(mine->protocol));
+                return;
+            }
+            if (pool.available) {
+                start_connect(q(pool.name), protocol_for(pool));
+                return;
+            }
         }
         set_phase(Phase::choosing);
         emit choicesReady(list);

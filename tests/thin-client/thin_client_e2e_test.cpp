@@ -1,0 +1,437 @@
+// vdi-thin-client end to end under Xvfb: the real program (ThinClientApp with its BrokerClient)
+// against a real broker, host agent and VMM clones of the demo desktop on KVM, driven with QTest as
+// a person at the terminal would: typing into the login screen, into the desktop, the clipboard,
+// the session bar, a network cut (a TcpRelay between the client and the display server) and the
+// error screens. The pictures are checked against what the guest draws (demo_screen.h) and against
+// the VMM's own screenshot. With VDI_SCREENSHOT_DIR set, each screen is saved there as a PNG.
+#include <catch2/catch.hpp>
+
+#include <QApplication>
+#include <QClipboard>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QTest>
+
+#include "e2e_backend.h"
+#include "vdi/test/demo_screen.h"
+#include "vdi/test/tcp_relay.h"
+#include "vdi/thin_client/app/desktop_page.h"
+#include "vdi/thin_client/app/thin_client_app.h"
+#include "vdi/thin_client/broker_trust.h"
+#include "vdi/thin_client/screens/kiosk_window.h"
+#include "vdi/thin_client/screens/login_screen.h"
+#include "vdi/thin_client/screens/reconnect_overlay.h"
+#include "vdi/thin_client/screens/session_bar.h"
+#include "vdi/thin_client/screens/theme.h"
+
+using namespace std::chrono_literals;
+using namespace vdi::thin_client;
+using nlohmann::json;
+using Phase = SessionController::Phase;
+using vdi::thin_client::app::ThinClientApp;
+
+namespace {
+
+QApplication& application()
+{
+    static int argc = 1;
+    static char name[] = "thin_client_e2e_tests";
+    static char* argv[] = {name, nullptr};
+    static QApplication app(argc, argv);
+    static const bool themed = (screens::apply_theme(app), true);  // as vdi-thin-client's main() does
+    (void)themed;
+    return app;
+}
+
+// Runs the event loop until `done` holds or `timeout` passes.
+template <typename Pred>
+bool wait_for(Pred done, std::chrono::milliseconds timeout)
+{
+    return QTest::qWaitFor(done, static_cast<int>(timeout.count()));
+}
+
+void screenshot(QWidget& window, const QString& name)
+{
+    QApplication::processEvents();
+    const QPixmap pixmap = window.grab();
+    REQUIRE_FALSE(pixmap.isNull());
+    const QByteArray dir = qgetenv("VDI_SCREENSHOT_DIR");
+    if (!dir.isEmpty()) {
+        CHECK(pixmap.save(QString::fromLocal8Bit(dir) + QStringLiteral("/") + name + QStringLiteral(".png")));
+    }
+}
+
+// A QImage as demo_screen's checks want it (pixel(x, y) -> 0xRRGGBB).
+struct Picture {
+    QImage image;
+    std::uint32_t pixel(std::uint32_t x, std::uint32_t y) const
+    {
+        const int px = static_cast<int>(x), py = static_cast<int>(y);
+        if (px >= image.width() || py >= image.height()) return 0xff000000u;  // matches no colour
+        return image.pixel(px, py) & 0xffffffu;
+    }
+};
+
+// The broker's client with every display connection led through `relay` (the connect answer's port
+// is rewritten), so that the test can cut the network between the terminal and the desktop, and
+// keep it cut (`block`) while the client retries.
+class RelayedBroker final : public BrokerApi {
+public:
+    RelayedBroker(std::unique_ptr<BrokerApi> real, vdi::test::TcpRelay& relay) : real_(std::move(real)), relay_(relay)
+    {
+        connect(real_.get(), &BrokerApi::loggedIn, this, &BrokerApi::loggedIn);
+        connect(real_.get(), &BrokerApi::loggedOut, this, &BrokerApi::loggedOut);
+        connect(real_.get(), &BrokerApi::desktopsListed, this, &BrokerApi::desktopsListed);
+        connect(real_.get(), &BrokerApi::sessionDisconnected, this, &BrokerApi::sessionDisconnected);
+        connect(real_.get(), &BrokerApi::sessionLoggedOff, this, &BrokerApi::sessionLoggedOff);
+        connect(real_.get(), &BrokerApi::requestFailed, this, &BrokerApi::requestFailed);
+        connect(real_.get(), &BrokerApi::desktopConnected, this, [this](vdi::api::ConnectResponse connection) {
+            ++connects;
+            display_port = connection.port;
+            relay_.set_target(blocked_ ? 1 : connection.port);  // nothing listens on port 1
+            connection.port = relay_.port();
+            emit desktopConnected(connection);
+        });
+    }
+    void block(bool on)
+    {
+        blocked_ = on;
+        relay_.set_target(on ? 1 : display_port);
+    }
+
+    void login(const QString& user, const QString& password) override { real_->login(user, password); }
+    void logout() override { real_->logout(); }
+    void list_desktops() override { real_->list_desktops(); }
+    void connect_desktop(const QString& pool, const QString& protocol) override { real_->connect_desktop(pool, protocol); }
+    void disconnect_session(vdi::api::Id id) override { real_->disconnect_session(id); }
+    void logoff_session(vdi::api::Id id) override { real_->logoff_session(id); }
+    void forget() override { real_->forget(); }
+    bool signed_in() const override { return real_->signed_in(); }
+    QString broker_name() const override { return real_->broker_name(); }
+
+    int connects = 0;
+    int display_port = 0;
+
+private:
+    std::unique_ptr<BrokerApi> real_;
+    vdi::test::TcpRelay& relay_;
+    bool blocked_ = false;
+};
+
+ClientConfig config_for(const vdi::test::BrokerProcess& broker, DisplayProtocol protocol)
+{
+    ClientConfig config;
+    config.broker = QStringLiteral("127.0.0.1:%1").arg(broker.port());
+    config.trust.ca_file = QString::fromStdString(broker.certificate().string());
+    config.protocol = protocol;
+    config.terminal_name = QStringLiteral("lab-terminal-3");
+    return config;
+}
+
+std::unique_ptr<BrokerApi> client_for(const ClientConfig& config)
+{
+    return std::make_unique<BrokerClient>(config.endpoint(), config.trust);
+}
+
+// The terminal: the app in its window at the size of the docs' screenshots, active (Xvfb has no
+// window manager to activate it, and keyboard focus lives only in the active window).
+struct Terminal {
+    std::unique_ptr<ThinClientApp> app;
+
+    Terminal(const ClientConfig& config, std::unique_ptr<BrokerApi> broker)
+    {
+        application();
+        app = std::make_unique<ThinClientApp>(config, std::move(broker));
+        app->controller().set_reconnect_policy({250, 1000, 60});
+        app->window().resize(1024, 700);
+        app->present();
+        REQUIRE(QTest::qWaitForWindowExposed(&app->window()));
+        app->window().activateWindow();
+        REQUIRE(QTest::qWaitForWindowActive(&app->window()));
+    }
+
+    void sign_in(const QString& user, const QString& password)
+    {
+        auto* user_field = app->login().findChild<QLineEdit*>(QStringLiteral("user"));
+        auto* password_field = app->login().findChild<QLineEdit*>(QStringLiteral("password"));
+        REQUIRE(user_field);
+        REQUIRE(password_field);
+        REQUIRE(wait_for([&] { return password_field->isEnabled(); }, 10s));
+        if (user_field->text() != user) {
+            user_field->clear();
+            QTest::keyClicks(user_field, user);
+        }
+        password_field->clear();
+        QTest::keyClicks(password_field, password);
+        QTest::keyClick(password_field, Qt::Key_Return);
+    }
+
+    bool connected_within(std::chrono::seconds timeout)
+    {
+        return wait_for([&] { return app->controller().phase() == Phase::connected; }, timeout);
+    }
+
+    view::RemoteView& view() { return app->desktop().current(); }
+    Picture picture() { return Picture{view().framebuffer_image()}; }
+
+    // What the desktop's top bar and text window show, as the terminal sees them.
+    bool bar_shows_user(const std::string& desktop, const std::string& user)
+    {
+        return demo_screen::text_at(picture(), demo_screen::user_x(desktop), demo_screen::bar_text_y, user + "   ",
+                                    demo_screen::bar_text, demo_screen::bar_color);
+    }
+    bool window_shows(const std::string& text, std::uint32_t column = 0)
+    {
+        const Picture p = picture();
+        if (p.image.isNull()) return false;
+        const demo_screen::Layout layout(static_cast<std::uint32_t>(p.image.width()),
+                                         static_cast<std::uint32_t>(p.image.height()));
+        return demo_screen::text_at(p, layout.text_x + column * 8, layout.text_y, text, demo_screen::text_color,
+                                    demo_screen::window_color);
+    }
+
+    // The session bar's button, after the hot key brought the bar down.
+    void click_bar_button(const char* name)
+    {
+        auto& bar = app->desktop().bar();
+        const QKeySequence hot = bar.hotKey();
+        REQUIRE_FALSE(hot.isEmpty());
+        QTest::keyClick(&view(), hot[0].key(), hot[0].keyboardModifiers());
+        REQUIRE(wait_for([&] { return bar.revealed(); }, 5s));
+        auto* button = bar.findChild<QPushButton*>(QString::fromLatin1(name));
+        REQUIRE(button);
+        REQUIRE(wait_for([&] { return button->isVisible() && button->mapTo(&app->window(), QPoint(0, 0)).y() >= 0; }, 5s));
+        QTest::qWait(400);  // the slide-down animation ends
+        QTest::mouseClick(button, Qt::LeftButton);
+    }
+};
+
+std::string session_state(e2e::Backend& backend, vdi::api::Id session_id)
+{
+    return backend.tx([&](pqxx::work& t) {
+        return t.exec_params1("SELECT state::text FROM sessions WHERE id = $1", session_id)[0].as<std::string>();
+    });
+}
+
+// The VMM's own screenshot of a desktop (its framebuffer as the guest drew it).
+QImage vmm_screenshot(e2e::Backend& backend, const std::string& desktop)
+{
+    const auto id = backend.tx([&](pqxx::work& t) {
+        return t.exec_params1("SELECT id FROM desktops WHERE name = $1", desktop)[0].as<long long>();
+    });
+    const auto socket = backend.state_dir / ("desktop-" + std::to_string(id)) / "control.sock";
+    const auto answer = vdi::test::unix_request(socket.string(), R"({"cmd":"screenshot"})");
+    REQUIRE(answer);
+    const auto png = QByteArray::fromBase64(QByteArray::fromStdString(json::parse(*answer)["png_base64"].get<std::string>()));
+    QImage image;
+    REQUIRE(image.loadFromData(png, "PNG"));
+    return image;
+}
+
+// Share of pixels the two pictures have alike (1.0: the same picture).
+double alike(const QImage& a, const QImage& b)
+{
+    if (a.size() != b.size() || a.isNull()) return 0;
+    const QImage x = a.convertToFormat(QImage::Format_RGB32), y = b.convertToFormat(QImage::Format_RGB32);
+    long long same = 0;
+    for (int row = 0; row < x.height(); ++row) {
+        const auto* p = reinterpret_cast<const QRgb*>(x.constScanLine(row));
+        const auto* q = reinterpret_cast<const QRgb*>(y.constScanLine(row));
+        for (int col = 0; col < x.width(); ++col) same += (p[col] & 0xffffff) == (q[col] & 0xffffff);
+    }
+    return static_cast<double>(same) / (static_cast<double>(x.width()) * x.height());
+}
+
+}  // namespace
+
+TEST_CASE("a user signs in at the terminal, works on the desktop over VNC, survives a network cut, "
+          "disconnects, comes back to the same desktop and logs off",
+          "[kvm][hostd][broker][gui][vnc]")
+{
+    e2e::Backend backend(1, {"ruth"});
+    vdi::test::BrokerProcess broker(backend.db.dsn(), "thin-e2e");
+    vdi::test::TcpRelay relay;
+    const auto config = config_for(broker, DisplayProtocol::vnc);
+    auto relayed = std::make_unique<RelayedBroker>(client_for(config), relay);
+    RelayedBroker& network = *relayed;
+    Terminal terminal(config, std::move(relayed));
+    auto& login = terminal.app->login();
+    screenshot(terminal.app->window(), QStringLiteral("e2e-login"));
+
+    // a wrong password: said so, the user name kept, the password wiped
+    terminal.sign_in(QStringLiteral("ruth"), QStringLiteral("not-my-password"));
+    REQUIRE(wait_for([&] { return login.state() == screens::LoginScreen::State::error; }, 20s));
+    CHECK(login.message().contains(QStringLiteral("wrong")));
+    CHECK(login.findChild<QLineEdit*>(QStringLiteral("user"))->text() == QStringLiteral("ruth"));
+    CHECK(login.findChild<QLineEdit*>(QStringLiteral("password"))->text().isEmpty());
+    screenshot(terminal.app->window(), QStringLiteral("e2e-login-wrong-password"));
+
+    // the right one: one pool, so straight to the desktop, stage by stage
+    QElapsedTimer clock;
+    clock.start();
+    terminal.sign_in(QStringLiteral("ruth"), QStringLiteral("ruth-secret"));
+    REQUIRE(terminal.connected_within(90s));
+    WARN("login to first picture over VNC: " << clock.elapsed() << " ms");
+    REQUIRE(terminal.app->controller().connection());
+    const auto first = *terminal.app->controller().connection();
+    CHECK(first.desktop == "demo-1");
+    CHECK(first.protocol == "vnc");
+    CHECK(terminal.view().session().protocol_name() == QStringLiteral("VNC"));
+    CHECK(terminal.view().hasFocus());
+
+    // the desktop knows its user, and the terminal shows what the VMM has
+    REQUIRE(wait_for([&] { return terminal.bar_shows_user("demo-1", "ruth"); }, 30s));
+    CHECK(wait_for([&] { return alike(terminal.picture().image, vmm_screenshot(backend, "demo-1")) > 0.999; }, 20s));
+
+    // typing reaches the desktop
+    QTest::keyClicks(&terminal.view(), QStringLiteral("Hello, Ruth!"));
+    CHECK(wait_for([&] { return terminal.window_shows("Hello, Ruth!"); }, 30s));
+    CHECK(terminal.view().pressed_key_count() == 0);
+
+    // the terminal's clipboard goes to the desktop (Ctrl+V pastes it there)...
+    QGuiApplication::clipboard()->setText(QStringLiteral(" pasted-42"));
+    QTest::qWait(2000);  // VNC cut text, the VMM, the agent channel, the guest
+    QTest::keyClick(&terminal.view(), Qt::Key_V, Qt::ControlModifier);
+    CHECK(wait_for([&] { return terminal.window_shows("Hello, Ruth! pasted-42"); }, 30s));
+    // ...and the desktop's comes back (Ctrl+C offers the window's text)
+    QTest::keyClick(&terminal.view(), Qt::Key_C, Qt::ControlModifier);
+    CHECK(wait_for([&] { return QGuiApplication::clipboard()->text() == QStringLiteral("Hello, Ruth! pasted-42"); }, 30s));
+    CHECK(terminal.view().pressed_key_count() == 0);
+    screenshot(terminal.app->window(), QStringLiteral("e2e-desktop-vnc"));
+
+    // the network between terminal and desktop fails and stays down: the overlay says so and the
+    // client keeps trying...
+    network.block(true);
+    REQUIRE(relay.cut() >= 1);
+    auto& overlay = terminal.app->desktop().overlay();
+    REQUIRE(wait_for([&] { return terminal.app->controller().phase() == Phase::reconnecting && overlay.isVisible(); }, 20s));
+    REQUIRE(wait_for([&] { return terminal.app->controller().reconnect_attempt() >= 2; }, 20s));
+    CHECK(overlay.text().contains(QStringLiteral("Reconnecting"), Qt::CaseInsensitive));
+    screenshot(terminal.app->window(), QStringLiteral("e2e-reconnecting"));
+    // ...and when it is back, the same desktop returns with the work on it
+    clock.restart();
+    network.block(false);
+    REQUIRE(terminal.connected_within(60s));
+    WARN("reconnect after the network came back: " << clock.elapsed() << " ms");
+    CHECK_FALSE(overlay.isVisible());
+    CHECK(terminal.app->controller().connection()->session_id == first.session_id);
+    CHECK(terminal.app->controller().connection()->desktop == "demo-1");
+    CHECK(wait_for([&] { return terminal.window_shows("Hello, Ruth! pasted-42"); }, 30s));
+    CHECK(session_state(backend, first.session_id) == "active");
+
+    // Disconnect from the bar: the desktop is kept, the terminal shows the login screen, empty
+    terminal.click_bar_button("disconnect");
+    REQUIRE(wait_for([&] { return terminal.app->controller().phase() == Phase::signed_out; }, 20s));
+    CHECK(terminal.app->window().currentScreen() == &login);
+    CHECK(login.findChild<QLineEdit*>(QStringLiteral("user"))->text().isEmpty());
+    CHECK(wait_for([&] { return session_state(backend, first.session_id) == "disconnected"; }, 10s));
+
+    // signing in again brings the same desktop back, text and all
+    terminal.sign_in(QStringLiteral("ruth"), QStringLiteral("ruth-secret"));
+    REQUIRE(terminal.connected_within(60s));
+    CHECK(terminal.app->controller().connection()->session_id == first.session_id);
+    CHECK(wait_for([&] { return terminal.window_shows("Hello, Ruth! pasted-42"); }, 30s));
+
+    // Log off from the bar: the session ends and the terminal is back at the login screen
+    terminal.click_bar_button("logoff");
+    REQUIRE(wait_for([&] { return terminal.app->controller().phase() == Phase::signed_out; }, 20s));
+    CHECK(terminal.app->window().currentScreen() == &login);
+    CHECK(login.state() == screens::LoginScreen::State::idle);
+    CHECK(wait_for([&] { return session_state(backend, first.session_id) == "ended"; }, 10s));
+    CHECK(network.connects >= 4);
+}
+
+TEST_CASE("over RDP the terminal shows the user's desktop, types into it and logs off", "[kvm][hostd][broker][gui][rdp]")
+{
+    e2e::Backend backend(1, {"sam"});
+    vdi::test::BrokerProcess broker(backend.db.dsn(), "thin-e2e-rdp");
+    const auto config = config_for(broker, DisplayProtocol::rdp);
+    Terminal terminal(config, client_for(config));
+
+    QElapsedTimer clock;
+    clock.start();
+    terminal.sign_in(QStringLiteral("sam"), QStringLiteral("sam-secret"));
+    REQUIRE(terminal.connected_within(90s));
+    WARN("login to first picture over RDP: " << clock.elapsed() << " ms");
+    const auto session = *terminal.app->controller().connection();
+    CHECK(session.protocol == "rdp");
+    CHECK(terminal.view().session().protocol_name() == QStringLiteral("RDP"));
+    REQUIRE(wait_for([&] { return terminal.bar_shows_user("demo-1", "sam"); }, 30s));
+    CHECK(wait_for([&] { return alike(terminal.picture().image, vmm_screenshot(backend, "demo-1")) > 0.999; }, 20s));
+
+    QTest::keyClicks(&terminal.view(), QStringLiteral("Typed over RDP: 1+1=2"));
+    CHECK(wait_for([&] { return terminal.window_shows("Typed over RDP: 1+1=2"); }, 30s));
+    CHECK(terminal.view().pressed_key_count() == 0);
+    screenshot(terminal.app->window(), QStringLiteral("e2e-desktop-rdp"));
+
+    terminal.click_bar_button("logoff");
+    REQUIRE(wait_for([&] { return terminal.app->controller().phase() == Phase::signed_out; }, 20s));
+    CHECK(terminal.app->window().currentScreen() == &terminal.app->login());
+    CHECK(wait_for([&] { return session_state(backend, session.session_id) == "ended"; }, 10s));
+}
+
+TEST_CASE("the login screen says when the user is locked out, the broker is unreachable or its certificate "
+          "is not the pinned one",
+          "[broker][gui][errors]")
+{
+    vdi::test::TestDatabase db;
+    vdi::db::in_transaction(db.connection(), "seed", [&](pqxx::work& t) {
+        vdi::test::make_user_with_password(t, "lee", "lee-secret");
+    });
+    vdi::test::BrokerProcess broker(db.dsn(), "thin-e2e-errors", "[broker.throttle]\nuser_failures_before_lock = 2\n");
+
+    SECTION("locked out after wrong passwords, counting down")
+    {
+        const auto config = config_for(broker, DisplayProtocol::vnc);
+        Terminal terminal(config, client_for(config));
+        auto& login = terminal.app->login();
+        for (int i = 0; i < 3 && login.state() != screens::LoginScreen::State::locked; ++i) {
+            terminal.sign_in(QStringLiteral("lee"), QStringLiteral("guess-%1").arg(i));
+            REQUIRE(wait_for([&] { return login.state() == screens::LoginScreen::State::error ||
+                                          login.state() == screens::LoginScreen::State::locked; }, 20s));
+        }
+        REQUIRE(login.state() == screens::LoginScreen::State::locked);
+        CHECK_FALSE(login.signInEnabled());
+        const QString before = login.message();
+        CHECK(before.contains(QStringLiteral("Try again in")));
+        CHECK(wait_for([&] { return login.message() != before; }, 3s));  // it counts down by itself
+        screenshot(terminal.app->window(), QStringLiteral("e2e-login-locked"));
+    }
+
+    SECTION("the broker is not there: said so, and retried by itself")
+    {
+        vdi::test::TcpRelay nowhere(1);  // a port of ours that leads nowhere: connections drop at once
+        auto config = config_for(broker, DisplayProtocol::vnc);
+        config.broker = QStringLiteral("127.0.0.1:%1").arg(nowhere.port());
+        Terminal terminal(config, client_for(config));
+        terminal.app->controller().set_unreachable_retry_s(2);
+        auto& login = terminal.app->login();
+        terminal.sign_in(QStringLiteral("lee"), QStringLiteral("lee-secret"));
+        REQUIRE(wait_for([&] { return login.state() == screens::LoginScreen::State::unreachable; }, 30s));
+        CHECK(login.message().contains(QStringLiteral("127.0.0.1:%1").arg(nowhere.port())));
+        screenshot(terminal.app->window(), QStringLiteral("e2e-login-unreachable"));
+        // the broker comes back (the relay now leads to it): the user gets in without doing anything
+        nowhere.set_target(broker.port());
+        REQUIRE(wait_for([&] { return terminal.app->controller().phase() == Phase::choosing; }, 30s));
+        CHECK(nowhere.accepted() >= 1);  // the retry, by itself, through the relay that now leads somewhere
+    }
+
+    SECTION("a pinned certificate that is not the broker's: refused, with the fingerprint it got")
+    {
+        auto config = config_for(broker, DisplayProtocol::vnc);
+        config.trust.ca_file.clear();
+        config.trust.pin_sha256 = QByteArray(32, '\x11');
+        Terminal terminal(config, client_for(config));
+        auto& login = terminal.app->login();
+        terminal.sign_in(QStringLiteral("lee"), QStringLiteral("lee-secret"));
+        REQUIRE(wait_for([&] { return login.state() == screens::LoginScreen::State::error; }, 20s));
+        QFile file(QString::fromStdString(broker.certificate().string()));
+        REQUIRE(file.open(QIODevice::ReadOnly));
+        const QString got = format_fingerprint(certificate_sha256(QSslCertificate(file.readAll(), QSsl::Pem)));
+        INFO(login.message().toStdString());
+        CHECK(login.message().contains(got));
+        screenshot(terminal.app->window(), QStringLiteral("e2e-login-certificate-mismatch"));
+    }
+}
