@@ -15,6 +15,8 @@
 #include <QTest>
 
 #include "e2e_backend.h"
+#include "relayed_broker.h"
+#include "terminal_driver.h"
 #include "vdi/test/demo_screen.h"
 #include "vdi/test/tcp_relay.h"
 #include "vdi/thin_client/app/desktop_page.h"
@@ -31,182 +33,10 @@ using namespace vdi::thin_client;
 using nlohmann::json;
 using Phase = SessionController::Phase;
 using vdi::thin_client::app::ThinClientApp;
+using vdi::test::RelayedBroker;
+using namespace thin_client_driver;
 
 namespace {
-
-QApplication& application()
-{
-    static int argc = 1;
-    static char name[] = "thin_client_e2e_tests";
-    static char* argv[] = {name, nullptr};
-    static QApplication app(argc, argv);
-    static const bool themed = (screens::apply_theme(app), true);  // as vdi-thin-client's main() does
-    (void)themed;
-    return app;
-}
-
-// Runs the event loop until `done` holds or `timeout` passes.
-template <typename Pred>
-bool wait_for(Pred done, std::chrono::milliseconds timeout)
-{
-    return QTest::qWaitFor(done, static_cast<int>(timeout.count()));
-}
-
-void screenshot(QWidget& window, const QString& name)
-{
-    QApplication::processEvents();
-    const QPixmap pixmap = window.grab();
-    REQUIRE_FALSE(pixmap.isNull());
-    const QByteArray dir = qgetenv("VDI_SCREENSHOT_DIR");
-    if (!dir.isEmpty()) {
-        CHECK(pixmap.save(QString::fromLocal8Bit(dir) + QStringLiteral("/") + name + QStringLiteral(".png")));
-    }
-}
-
-// A QImage as demo_screen's checks want it (pixel(x, y) -> 0xRRGGBB).
-struct Picture {
-    QImage image;
-    std::uint32_t pixel(std::uint32_t x, std::uint32_t y) const
-    {
-        const int px = static_cast<int>(x), py = static_cast<int>(y);
-        if (px >= image.width() || py >= image.height()) return 0xff000000u;  // matches no colour
-        return image.pixel(px, py) & 0xffffffu;
-    }
-};
-
-// The broker's client with every display connection led through `relay` (the connect answer's port
-// is rewritten), so that the test can cut the network between the terminal and the desktop, and
-// keep it cut (`block`) while the client retries.
-class RelayedBroker final : public BrokerApi {
-public:
-    RelayedBroker(std::unique_ptr<BrokerApi> real, vdi::test::TcpRelay& relay) : real_(std::move(real)), relay_(relay)
-    {
-        connect(real_.get(), &BrokerApi::loggedIn, this, &BrokerApi::loggedIn);
-        connect(real_.get(), &BrokerApi::loggedOut, this, &BrokerApi::loggedOut);
-        connect(real_.get(), &BrokerApi::desktopsListed, this, &BrokerApi::desktopsListed);
-        connect(real_.get(), &BrokerApi::sessionDisconnected, this, &BrokerApi::sessionDisconnected);
-        connect(real_.get(), &BrokerApi::sessionLoggedOff, this, &BrokerApi::sessionLoggedOff);
-        connect(real_.get(), &BrokerApi::requestFailed, this, &BrokerApi::requestFailed);
-        connect(real_.get(), &BrokerApi::desktopConnected, this, [this](vdi::api::ConnectResponse connection) {
-            ++connects;
-            display_port = connection.port;
-            relay_.set_target(blocked_ ? 1 : connection.port);  // nothing listens on port 1
-            connection.port = relay_.port();
-            emit desktopConnected(connection);
-        });
-    }
-    void block(bool on)
-    {
-        blocked_ = on;
-        relay_.set_target(on ? 1 : display_port);
-    }
-
-    void login(const QString& user, const QString& password) override { real_->login(user, password); }
-    void logout() override { real_->logout(); }
-    void list_desktops() override { real_->list_desktops(); }
-    void connect_desktop(const QString& pool, const QString& protocol) override { real_->connect_desktop(pool, protocol); }
-    void disconnect_session(vdi::api::Id id) override { real_->disconnect_session(id); }
-    void logoff_session(vdi::api::Id id) override { real_->logoff_session(id); }
-    void forget() override { real_->forget(); }
-    bool signed_in() const override { return real_->signed_in(); }
-    QString broker_name() const override { return real_->broker_name(); }
-
-    int connects = 0;
-    int display_port = 0;
-
-private:
-    std::unique_ptr<BrokerApi> real_;
-    vdi::test::TcpRelay& relay_;
-    bool blocked_ = false;
-};
-
-ClientConfig config_for(const vdi::test::BrokerProcess& broker, DisplayProtocol protocol)
-{
-    ClientConfig config;
-    config.broker = QStringLiteral("127.0.0.1:%1").arg(broker.port());
-    config.trust.ca_file = QString::fromStdString(broker.certificate().string());
-    config.protocol = protocol;
-    config.terminal_name = QStringLiteral("lab-terminal-3");
-    return config;
-}
-
-std::unique_ptr<BrokerApi> client_for(const ClientConfig& config)
-{
-    return std::make_unique<BrokerClient>(config.endpoint(), config.trust);
-}
-
-// The terminal: the app in its window at the size of the docs' screenshots, active (Xvfb has no
-// window manager to activate it, and keyboard focus lives only in the active window).
-struct Terminal {
-    std::unique_ptr<ThinClientApp> app;
-
-    Terminal(const ClientConfig& config, std::unique_ptr<BrokerApi> broker)
-    {
-        application();
-        app = std::make_unique<ThinClientApp>(config, std::move(broker));
-        app->controller().set_reconnect_policy({250, 1000, 60});
-        app->window().resize(1024, 700);
-        app->present();
-        REQUIRE(QTest::qWaitForWindowExposed(&app->window()));
-        app->window().activateWindow();
-        REQUIRE(QTest::qWaitForWindowActive(&app->window()));
-    }
-
-    void sign_in(const QString& user, const QString& password)
-    {
-        auto* user_field = app->login().findChild<QLineEdit*>(QStringLiteral("user"));
-        auto* password_field = app->login().findChild<QLineEdit*>(QStringLiteral("password"));
-        REQUIRE(user_field);
-        REQUIRE(password_field);
-        REQUIRE(wait_for([&] { return password_field->isEnabled(); }, 10s));
-        if (user_field->text() != user) {
-            user_field->clear();
-            QTest::keyClicks(user_field, user);
-        }
-        password_field->clear();
-        QTest::keyClicks(password_field, password);
-        QTest::keyClick(password_field, Qt::Key_Return);
-    }
-
-    bool connected_within(std::chrono::seconds timeout)
-    {
-        return wait_for([&] { return app->controller().phase() == Phase::connected; }, timeout);
-    }
-
-    view::RemoteView& view() { return app->desktop().current(); }
-    Picture picture() { return Picture{view().framebuffer_image()}; }
-
-    // What the desktop's top bar and text window show, as the terminal sees them.
-    bool bar_shows_user(const std::string& desktop, const std::string& user)
-    {
-        return demo_screen::text_at(picture(), demo_screen::user_x(desktop), demo_screen::bar_text_y, user + "   ",
-                                    demo_screen::bar_text, demo_screen::bar_color);
-    }
-    bool window_shows(const std::string& text, std::uint32_t column = 0)
-    {
-        const Picture p = picture();
-        if (p.image.isNull()) return false;
-        const demo_screen::Layout layout(static_cast<std::uint32_t>(p.image.width()),
-                                         static_cast<std::uint32_t>(p.image.height()));
-        return demo_screen::text_at(p, layout.text_x + column * 8, layout.text_y, text, demo_screen::text_color,
-                                    demo_screen::window_color);
-    }
-
-    // The session bar's button, after the hot key brought the bar down.
-    void click_bar_button(const char* name)
-    {
-        auto& bar = app->desktop().bar();
-        const QKeySequence hot = bar.hotKey();
-        REQUIRE_FALSE(hot.isEmpty());
-        QTest::keyClick(&view(), hot[0].key(), hot[0].keyboardModifiers());
-        REQUIRE(wait_for([&] { return bar.revealed(); }, 5s));
-        auto* button = bar.findChild<QPushButton*>(QString::fromLatin1(name));
-        REQUIRE(button);
-        REQUIRE(wait_for([&] { return button->isVisible() && button->mapTo(&app->window(), QPoint(0, 0)).y() >= 0; }, 5s));
-        QTest::qWait(400);  // the slide-down animation ends
-        QTest::mouseClick(button, Qt::LeftButton);
-    }
-};
 
 std::string session_state(e2e::Backend& backend, vdi::api::Id session_id)
 {
@@ -257,6 +87,7 @@ TEST_CASE("a user signs in at the terminal, works on the desktop over VNC, survi
     auto relayed = std::make_unique<RelayedBroker>(client_for(config), relay);
     RelayedBroker& network = *relayed;
     Terminal terminal(config, std::move(relayed));
+    terminal.app->controller().set_reconnect_policy({250, 1000, 60});  // the default backoff, 60 s to give up
     auto& login = terminal.app->login();
     screenshot(terminal.app->window(), QStringLiteral("e2e-login"));
 
