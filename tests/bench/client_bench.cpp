@@ -83,6 +83,33 @@ double ms(qint64 ns)
     return static_cast<double>(ns) / 1e6;
 }
 
+double ms(std::chrono::nanoseconds ns)
+{
+    return ms(static_cast<qint64>(ns.count()));
+}
+
+// The client's own trace of each connect (connect_trace.h): where the time went, stage by stage.
+void print_stages(const std::vector<vdi::thin_client::ConnectTrace>& traces)
+{
+    if (traces.empty()) return;
+    std::vector<std::string> names;
+    for (const auto& s : traces.front().stages) names.push_back(s.name);
+    names.push_back("unaccounted");
+    names.push_back("total");
+    std::cout << "  stages, p50 (p95) over " << traces.size() << " traces:\n";
+    for (const auto& name : names) {
+        std::vector<double> values;
+        for (const auto& t : traces) {
+            values.push_back(ms(name == "total"         ? t.total()
+                                : name == "unaccounted" ? t.unaccounted()
+                                                        : t.duration(name)));
+        }
+        std::printf("    %-24s %8.1f ms (%6.1f)\n", name.c_str(), bench::percentile(values, 50),
+                    bench::percentile(values, 95));
+    }
+    std::cout << std::flush;
+}
+
 // `count` logins after one not counted: Enter in the password field to the first picture painted.
 std::vector<double> logins(e2e::Backend& backend, const vdi::test::BrokerProcess& broker, DisplayProtocol protocol,
                            int count)
@@ -95,6 +122,11 @@ std::vector<double> logins(e2e::Backend& backend, const vdi::test::BrokerProcess
     terminal.app->desktop().rdp().installEventFilter(&paints);
     qint64 connected_ns = -1;
     QObject::connect(&terminal.app->controller(), &SessionController::connected, [&] { connected_ns = clock.nsecsElapsed(); });
+    std::vector<vdi::thin_client::ConnectTrace> traces;
+    QObject::connect(&terminal.app->controller(), &SessionController::traceReady,
+                     [&](const vdi::thin_client::ConnectTrace& t) { traces.push_back(t); });
+    QObject::connect(&terminal.app->controller(), &SessionController::connectFailed,
+                     [](const QString& message) { std::cout << "  the connect failed: " << message.toStdString() << "\n"; });
     auto* password = terminal.app->login().findChild<QLineEdit*>(QStringLiteral("password"));
     auto* user = terminal.app->login().findChild<QLineEdit*>(QStringLiteral("user"));
     REQUIRE(password);
@@ -110,11 +142,15 @@ std::vector<double> logins(e2e::Backend& backend, const vdi::test::BrokerProcess
         REQUIRE(run_until([&] { return connected_ns >= 0 && paints.last_paint_ns >= connected_ns; }, 60s));
         const double took = ms(paints.last_paint_ns - pressed);
         REQUIRE(terminal.app->controller().connection()->protocol == (protocol == DisplayProtocol::rdp ? "rdp" : "vnc"));
+        REQUIRE(run_until([&] { return traces.size() == static_cast<std::size_t>(i + 1); }, 5s));
         if (i > 0) times.push_back(took);
-        std::cout << "  login " << i << (i == 0 ? " (not counted)" : "") << ": " << took << " ms\n" << std::flush;
+        std::cout << "  login " << i << (i == 0 ? " (not counted)" : "") << ": " << took << " ms (traced "
+                  << ms(traces.back().total()) << " ms)\n" << std::flush;
         terminal.app->controller().log_off();
         REQUIRE(run_until([&] { return terminal.app->controller().phase() == Phase::signed_out; }, 20s));
     }
+    traces.erase(traces.begin());
+    print_stages(traces);
     return times;
 }
 
@@ -130,6 +166,11 @@ std::vector<double> reconnects(e2e::Backend& backend, const vdi::test::BrokerPro
     terminal.app->desktop().vnc().installEventFilter(&paints);
     qint64 back_ns = -1;
     QObject::connect(&terminal.app->controller(), &SessionController::reconnected, [&] { back_ns = clock.nsecsElapsed(); });
+    std::vector<vdi::thin_client::ConnectTrace> traces;
+    QObject::connect(&terminal.app->controller(), &SessionController::traceReady,
+                     [&](const vdi::thin_client::ConnectTrace& t) {
+                         if (t.reconnect) traces.push_back(t);
+                     });
     REQUIRE(run_until([&] { return backend.ready() == 1; }, 30s));
     terminal.sign_in(QStringLiteral("bench"), QStringLiteral("bench-secret"));
     REQUIRE(run_until([&] { return terminal.app->controller().phase() == Phase::connected; }, 60s));
@@ -143,6 +184,8 @@ std::vector<double> reconnects(e2e::Backend& backend, const vdi::test::BrokerPro
         times.push_back(ms(paints.last_paint_ns - cut));
         std::cout << "  reconnect " << i + 1 << ": " << times.back() << " ms\n" << std::flush;
     }
+    REQUIRE(run_until([&] { return traces.size() == static_cast<std::size_t>(count); }, 5s));
+    print_stages(traces);
     terminal.app->controller().log_off();
     REQUIRE(run_until([&] { return terminal.app->controller().phase() == Phase::signed_out; }, 20s));
     return times;

@@ -55,6 +55,19 @@ TEST_CASE("rdp (FreeRDP library, gdi): refused tickets say so, pixels equal the 
     rdp->set_ticket("gdi-ticket", 60s);
     vdi_test::RdpClient client(rdp->port(), "gdi-ticket");
     REQUIRE(client.connected);
+    {
+        // the certificate it presents is the configured one (the host's), not FreeRDP's default
+        const auto openssl = vdi::test::run_process(
+            {"/usr/bin/openssl", "x509", "-in", config.certificate.string(), "-noout", "-fingerprint", "-sha256"}, "", 30s);
+        REQUIRE(openssl.exit_code == 0);
+        std::string expected = openssl.output.substr(openssl.output.find('=') + 1);
+        expected.erase(expected.find_last_not_of("\r\n") + 1);
+        std::string seen = vdi_test::rdp_last_fingerprint;
+        for (auto* s : {&expected, &seen}) {
+            for (char& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        CHECK(seen == expected);
+    }
     CHECK(wait_until([&] { return client.pump(50) && client.same_as(machine.framebuffer()); }, 30s));
     CHECK(client.error_info() == 0);
 

@@ -96,6 +96,7 @@ protected:
         }
         if (outcome == Outcome::refuse) return finish(view::DisconnectReason::refused, "The desktop refused the ticket.");
         if (outcome == Outcome::fail) return finish(view::DisconnectReason::network, "Connection refused");
+        set_handshake_done();
         set_connected();
         resize_picture(8, 8);
         paint([](QImage& image) { image.fill(Qt::darkCyan); }, QRect(0, 0, 8, 8));
@@ -446,4 +447,110 @@ TEST_CASE("the first connection failing is the user's to retry: disconnect and l
         CHECK(rig.broker.calls.back() == QStringLiteral("logoff 7"));
         REQUIRE(rig.wait_phase(Phase::signed_out, 8000));
     }
+}
+
+namespace {
+
+// The trace's stage names in order, and its invariants: every stage inside [origin, origin+total],
+// non-negative, stages plus unaccounted time equal to the total (they do not overlap here).
+std::vector<std::string> checked_stages(const ConnectTrace& trace)
+{
+    std::vector<std::string> names;
+    std::chrono::nanoseconds sum{0};
+    TraceClock::time_point previous_end = trace.origin;
+    for (const auto& s : trace.stages) {
+        names.push_back(s.name);
+        CHECK(s.start >= previous_end);
+        CHECK(s.end >= s.start);
+        previous_end = s.end;
+        sum += s.end - s.start;
+    }
+    CHECK(sum + trace.unaccounted() == trace.total());
+    CHECK(trace.total().count() > 0);
+    return names;
+}
+
+}  // namespace
+
+TEST_CASE("every connect is traced from sign-in to the first picture painted, a reconnect too")
+{
+    Rig rig;
+    QSignalSpy traces(&rig.controller, &SessionController::traceReady);
+    rig.on_desktop();
+    CHECK(traces.isEmpty());  // connected, but the picture is not painted yet
+    rig.vnc.note_painted();
+    REQUIRE(traces.size() == 1);
+    REQUIRE(rig.controller.last_trace());
+    const ConnectTrace first = *rig.controller.last_trace();
+    CHECK_FALSE(first.reconnect);
+    CHECK(first.protocol == "vnc");
+    CHECK(checked_stages(first) == std::vector<std::string>{"sign_in", "desktop_list", "connect_request",
+                                                            "display_connection", "display_authentication",
+                                                            "first_picture"});
+    rig.vnc.note_painted();  // later paints are not the first picture
+    CHECK(traces.size() == 1);
+
+    // a drop, one failed try, then back: one reconnect trace, the failed try inside its wait
+    rig.vnc.script({FakeDisplay::Outcome::fail, FakeDisplay::Outcome::picture});
+    const int listed = rig.broker.count(QStringLiteral("desktops"));
+    rig.vnc.drop();
+    REQUIRE(rig.wait_phase(Phase::reconnecting));
+    auto list = one_pool();
+    list.sessions.push_back(session_in(7, "demo", "active"));
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+        REQUIRE(rig.wait_call(QStringLiteral("desktops"), listed + attempt));
+        emit rig.broker.desktopsListed(list);
+        emit rig.broker.desktopConnected(answer(7, "ticket-" + std::to_string(attempt + 1)));
+    }
+    REQUIRE(rig.wait_phase(Phase::connected));
+    rig.vnc.note_painted();
+    REQUIRE(traces.size() == 2);
+    const ConnectTrace back = *rig.controller.last_trace();
+    CHECK(back.reconnect);
+    CHECK(checked_stages(back) == std::vector<std::string>{"reconnect_wait", "desktop_list", "connect_request",
+                                                           "display_connection", "display_authentication",
+                                                           "first_picture"});
+    CHECK(back.duration("reconnect_wait") >= std::chrono::milliseconds(50));  // the policy's first delay
+}
+
+TEST_CASE("a trace counts the user's time on the pool screen as a stage of its own")
+{
+    Rig rig;
+    QSignalSpy traces(&rig.controller, &SessionController::traceReady);
+    auto list = one_pool();
+    list.pools.push_back(EntitledPool{"lab", "Lab", "floating", {"rdp"}, true, 1});
+    rig.signed_in(list);
+    REQUIRE(rig.controller.phase() == Phase::choosing);
+    QTest::qWait(20);
+    rig.controller.choose_pool(QStringLiteral("lab"));
+    REQUIRE(rig.broker.calls.back() == QStringLiteral("connect lab rdp"));
+    emit rig.broker.desktopConnected(answer(8, "ticket-1", "rdp"));
+    REQUIRE(rig.wait_phase(Phase::connected));
+    rig.rdp.note_painted();
+    REQUIRE(traces.size() == 1);
+    const ConnectTrace trace = *rig.controller.last_trace();
+    CHECK(trace.protocol == "rdp");
+    CHECK(checked_stages(trace) == std::vector<std::string>{"sign_in", "desktop_list", "pool_choice",
+                                                            "connect_request", "display_connection",
+                                                            "display_authentication", "first_picture"});
+    CHECK(trace.duration("pool_choice") >= std::chrono::milliseconds(20));
+}
+
+TEST_CASE("a trace's unaccounted time is what no stage covers, overlaps counted once")
+{
+    ConnectTrace trace;
+    const auto t0 = TraceClock::now();
+    using std::chrono::milliseconds;
+    trace.begin(t0, false);
+    trace.add("a", t0 + milliseconds(1), t0 + milliseconds(4));
+    trace.add("b", t0 + milliseconds(3), t0 + milliseconds(6));   // overlaps a by 1
+    trace.add("c", t0 + milliseconds(8), t0 + milliseconds(10));
+    trace.add("d", t0 + milliseconds(9), t0 + milliseconds(8));   // ends before it starts: clamped
+    CHECK(trace.total() == milliseconds(10));
+    CHECK(trace.unaccounted() == milliseconds(3));  // 0-1, 6-8
+    CHECK(trace.duration("b") == milliseconds(3));
+    CHECK(trace.duration("d") == milliseconds(0));
+    CHECK(trace.duration("missing") == milliseconds(0));
+    CHECK(trace.has("c"));
+    CHECK_FALSE(trace.has("missing"));
 }

@@ -75,9 +75,11 @@ void SessionController::use_display(const QString& protocol)
     if (next == display_) return;
     stop_display();
     QObject::disconnect(first_frame_link_);
+    QObject::disconnect(painted_link_);
     QObject::disconnect(lost_link_);
     display_ = next;
     first_frame_link_ = connect(display_, &view::RemoteSession::firstFrame, this, &SessionController::on_first_frame);
+    painted_link_ = connect(display_, &view::RemoteSession::firstPainted, this, &SessionController::on_first_painted);
     lost_link_ = connect(display_, &view::RemoteSession::disconnected, this, &SessionController::on_display_lost);
 }
 
@@ -107,6 +109,9 @@ void SessionController::sign_in(const QString& user, const QString& password)
     password_ = password;
     unreachable_timer_.stop();
     set_phase(Phase::signing_in);
+    trace_.begin(TraceClock::now(), false);
+    tracing_ = true;
+    stage_start_ = trace_.origin;
     broker_.login(user, password);
 }
 
@@ -115,6 +120,9 @@ void SessionController::on_logged_in()
     if (phase_ != Phase::signing_in) return;
     password_.fill(QChar(0));
     password_.clear();
+    const auto now = TraceClock::now();
+    if (tracing_) trace_.add("sign_in", stage_start_, now);
+    stage_start_ = now;
     listing_ = Listing::choose;
     broker_.list_desktops();
 }
@@ -132,6 +140,9 @@ void SessionController::on_listed(const api::DesktopList& list)
     const Listing purpose = std::exchange(listing_, Listing::none);
     desktops_ = list;
     if (purpose == Listing::choose && (phase_ == Phase::signing_in || phase_ == Phase::choosing)) {
+        const auto now = TraceClock::now();
+        if (tracing_) trace_.add("desktop_list", stage_start_, now);
+        stage_start_ = now;
         // one way to go (one pool, and no desktop to resume elsewhere): no question to ask
         const bool one_pool = list.pools.size() == 1;
         const bool others = std::any_of(list.sessions.begin(), list.sessions.end(), [&](const api::UserSession& s) {
@@ -182,6 +193,9 @@ void SessionController::on_listed(const api::DesktopList& list)
             finish(QStringLiteral("Your session has ended. Sign in again to get a desktop."));
             return;
         }
+        const auto now = TraceClock::now();
+        trace_.add("desktop_list", stage_start_, now);
+        stage_start_ = now;
         broker_.connect_desktop(pool_, protocol_);
     }
 }
@@ -210,6 +224,20 @@ void SessionController::resume(api::Id session_id, const QString& pool)
 
 void SessionController::start_connect(const QString& pool, const QString& protocol)
 {
+    const auto now = TraceClock::now();
+    if (phase_ == Phase::choosing) {
+        // the user was asked; a retry after a failed connect starts a trace of its own
+        if (!tracing_) {
+            trace_.begin(now, false);
+            tracing_ = true;
+        } else {
+            trace_.add("pool_choice", stage_start_, now);
+        }
+    } else if (phase_ == Phase::connecting) {
+        trace_.begin(now, false);
+        tracing_ = true;
+    }
+    stage_start_ = now;
     pool_ = pool;
     protocol_ = protocol;
     connection_.reset();
@@ -229,6 +257,7 @@ void SessionController::cancel()
     if (phase_ != Phase::connecting && phase_ != Phase::reconnecting) return;
     reconnect_timer_.stop();
     stop_display();
+    tracing_ = false;
     const auto session = connection_;
     connection_.reset();
     if (session) broker_.disconnect_session(session->session_id);
@@ -243,6 +272,10 @@ void SessionController::on_connected(const api::ConnectResponse& connection)
 {
     if (phase_ != Phase::connecting && phase_ != Phase::reconnecting) return;
     connection_ = connection;
+    if (tracing_) {
+        trace_.add("connect_request", stage_start_, TraceClock::now());
+        trace_.protocol = connection.protocol;
+    }
     if (phase_ == Phase::connecting) {
         emit desktopAssigned(connection);
         emit stageChanged(Stage::display_connecting);
@@ -275,11 +308,25 @@ void SessionController::on_first_frame()
     }
 }
 
+void SessionController::on_first_painted()
+{
+    if (!tracing_ || display_ == nullptr) return;
+    const view::DisplayTimes t = display_->display_times();
+    if (!t.handshake_done || !t.authenticated || !t.first_painted) return;
+    trace_.add("display_connection", t.started, *t.handshake_done);
+    trace_.add("display_authentication", *t.handshake_done, *t.authenticated);
+    trace_.add("first_picture", *t.authenticated, *t.first_painted);
+    tracing_ = false;
+    last_trace_ = trace_;
+    emit traceReady(trace_);
+}
+
 void SessionController::on_display_lost(view::DisconnectReason reason, const QString& message)
 {
     using view::DisconnectReason;
     if (reason == DisconnectReason::user || phase_ == Phase::closing || phase_ == Phase::signed_out) return;
     if (phase_ == Phase::connecting) {
+        tracing_ = false;
         // the first connection: the user decides (Retry), nothing is retried by itself
         emit connectFailed(message.isEmpty() ? QStringLiteral("The desktop could not be shown.") : message);
         return;
@@ -306,6 +353,8 @@ void SessionController::begin_reconnect(const QString& detail)
     warning_poll_.stop();
     attempt_ = 0;
     since_drop_.start();
+    trace_.begin(TraceClock::now(), true);
+    tracing_ = true;
     set_phase(Phase::reconnecting);
     schedule_reconnect(detail);
 }
@@ -329,6 +378,10 @@ void SessionController::reconnect_now()
     if (phase_ != Phase::reconnecting) return;
     // is the session still ours? (an admin's log off or a refresh ends it: no new desktop behind
     // the user's back)
+    const auto now = TraceClock::now();
+    trace_.stages.clear();  // an earlier try's stages: all of it is waiting now
+    trace_.add("reconnect_wait", trace_.origin, now);
+    stage_start_ = now;
     listing_ = Listing::reconnect_check;
     broker_.list_desktops();
 }
@@ -431,6 +484,7 @@ void SessionController::finish(const QString& message)
     password_.clear();
     pool_.clear();
     attempt_ = 0;
+    tracing_ = false;
     listing_ = Listing::none;
     set_phase(Phase::signed_out);
     emit ended(message);

@@ -169,8 +169,11 @@ RdpServer::RdpServer(Machine& machine, RdpConfig config) : machine_(machine), co
     server_->mayView = TRUE;
     server_->mayInteract = TRUE;
     server_->ipcSocket = strdup(("bind-address," + config_.address).c_str());
-    server_->CertificateFile = strdup(config_.certificate.c_str());
-    server_->PrivateKeyFile = strdup(config_.private_key.c_str());
+    // shadow_server_init (FreeRDP 2.11) puts its own certificate in place of any set before it:
+    // ConfigPath/shadow/shadow.{crt,key}, made on first use. Its ConfigPath is the directory of
+    // ours (not the user's ~/.config), and ours go in after it, below.
+    std::free(server_->ConfigPath);
+    server_->ConfigPath = strdup(config_.certificate.parent_path().empty() ? "." : config_.certificate.parent_path().c_str());
     freerdp_settings_set_bool(server_->settings, FreeRDP_RdpSecurity, FALSE);
     freerdp_settings_set_bool(server_->settings, FreeRDP_TlsSecurity, TRUE);
     freerdp_settings_set_bool(server_->settings, FreeRDP_NlaSecurity, FALSE);
@@ -179,6 +182,10 @@ RdpServer::RdpServer(Machine& machine, RdpConfig config) : machine_(machine), co
         current_server = nullptr;
         throw HvError("FreeRDP's shadow server failed to initialise (certificate or subsystem)");
     }
+    std::free(server_->CertificateFile);
+    std::free(server_->PrivateKeyFile);
+    server_->CertificateFile = strdup(config_.certificate.c_str());
+    server_->PrivateKeyFile = strdup(config_.private_key.c_str());
     rdpShadowSubsystem* subsystem = server_->subsystem;
     subsystem->Authenticate = on_authenticate;
     subsystem->KeyboardEvent = on_keyboard;

@@ -16,6 +16,18 @@
 #include "vdi/hv/display/free_port.h"
 #include "vdi/common/logging.h"
 
+// A desktop's VNC port speaks plain RFB, never WebSockets. libvncserver 0.9.14 (Debian 12) looks
+// for a WebSockets handshake on every new connection first: it waits up to 100 ms for the client
+// to speak before it sends its RFB version, and an RFB client waits for the server to speak
+// first, so every connect and reconnect lost a tenth of a second (docs/display.md). The library
+// calls this public function of its own through its PLT; this definition, in the display module
+// (searched before the library) or in a test executable, takes its place: a plain connection at
+// once, and none of the library's WebSockets or its TLS code reachable from the network.
+extern "C" __attribute__((visibility("default"))) rfbBool webSocketsCheck(rfbClientPtr)
+{
+    return TRUE;
+}
+
 namespace vdi::hv {
 namespace {
 

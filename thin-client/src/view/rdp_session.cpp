@@ -5,10 +5,16 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <vector>
 
 #include <freerdp/error.h>
 #include <freerdp/freerdp.h>
@@ -24,6 +30,30 @@ namespace vdi::thin_client::view {
 namespace {
 
 constexpr unsigned connect_timeout_ms = 5000;
+// The whole connection sequence, TCP to an active session: beyond this it is a failure.
+constexpr auto activation_deadline = std::chrono::seconds(15);
+
+// The RdpSession worker inside freerdp_connect on this thread, if any (Sleep below).
+struct ConnectWait {
+    rdpContext* context = nullptr;
+    int wake_fd = -1;
+    const std::function<bool()>* stop_requested = nullptr;
+    std::chrono::steady_clock::time_point deadline;
+};
+thread_local ConnectWait* connect_wait = nullptr;
+
+// The transport's descriptors: its "data already read and waiting" event and its socket, the first
+// two of FreeRDP's event handles (the channels' events follow; they are not the connection's).
+std::vector<pollfd> transport_fds(rdpContext* context)
+{
+    HANDLE handles[MAXIMUM_WAIT_OBJECTS];
+    const DWORD count = std::min<DWORD>(freerdp_get_event_handles(context, handles, MAXIMUM_WAIT_OBJECTS), 2);
+    std::vector<pollfd> fds;
+    for (DWORD i = 0; i < count; ++i) {
+        if (const int fd = GetEventFileDescriptor(handles[i]); fd >= 0) fds.push_back({fd, POLLIN, 0});
+    }
+    return fds;
+}
 
 struct Context {
     rdpContext base;  // first: FreeRDP allocates ContextSize bytes and hands out rdpContext*
@@ -60,6 +90,50 @@ QByteArray parse_fingerprint(const char* text)
 }
 
 }  // namespace
+
+}  // namespace vdi::thin_client::view
+
+// FreeRDP 2's connection sequence (rdp_client_connect in libfreerdp2 2.11) is a polling loop:
+// check the socket, Sleep(100), check again, until the session is active. Every answer of the
+// server (MCS connect, attach user, each channel join, licensing, finalization) therefore waits
+// out the rest of a 100 ms nap: about 600 ms per connect and reconnect (docs/thin-client.md).
+// libfreerdp2 calls WinPR's Sleep through its PLT, so this definition in the program takes its
+// place. On an RdpSession worker inside freerdp_connect it returns as soon as the transport has
+// data (never later than asked), and ends the connection at once when stop() is called or the
+// activation deadline passes; on any other thread, and outside the connect, it is WinPR's Sleep.
+VOID Sleep(DWORD dwMilliseconds)
+{
+    using namespace vdi::thin_client::view;
+    ConnectWait* wait = connect_wait;
+    if (wait == nullptr) {
+        ::usleep(static_cast<useconds_t>(dwMilliseconds) * 1000);
+        return;
+    }
+    std::vector<pollfd> fds = transport_fds(wait->context);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(wait->deadline - std::chrono::steady_clock::now());
+    const bool give_up = (*wait->stop_requested)() || left.count() <= 0;
+    if (give_up || fds.empty()) {
+        if (give_up) {
+            for (const auto& p : fds) ::shutdown(p.fd, SHUT_RDWR);  // the loop's next check fails
+        } else {
+            ::usleep(static_cast<useconds_t>(dwMilliseconds) * 1000);
+        }
+        return;
+    }
+    fds.push_back({wait->wake_fd, POLLIN, 0});
+    const auto timeout = std::min<long long>(dwMilliseconds, left.count());
+    (void)::poll(fds.data(), fds.size(), static_cast<int>(timeout));
+    if ((*wait->stop_requested)()) {
+        for (std::size_t i = 0; i + 1 < fds.size(); ++i) ::shutdown(fds[i].fd, SHUT_RDWR);
+    } else if (fds.back().revents & POLLIN) {
+        // not a stop: nothing else is queued before the session is up (input is dropped until
+        // then), so clear it rather than wake at once on every nap
+        std::uint64_t pending = 0;
+        (void)!::read(wait->wake_fd, &pending, sizeof pending);
+    }
+}
+
+namespace vdi::thin_client::view {
 
 struct RdpCallbacks {
     static RdpSession* session_of(rdpContext* context) { return reinterpret_cast<Context*>(context)->session; }
@@ -117,6 +191,7 @@ struct RdpCallbacks {
                                     const char* fingerprint, DWORD)
     {
         RdpSession* self = session_of(instance->context);
+        self->set_handshake_done();  // TLS is up; the ticket goes out in the client info next
         if (!self->expected_sha256_.isEmpty()) {
             if (parse_fingerprint(fingerprint) == self->expected_sha256_) return 2;
             self->certificate_rejected_ = true;
@@ -259,11 +334,18 @@ void RdpSession::run(const DisplayTarget& target)
     freerdp_settings_set_uint32(s, FreeRDP_TcpKeepAliveDelay, 2);
     freerdp_settings_set_uint32(s, FreeRDP_TcpKeepAliveInterval, 1);
     freerdp_settings_set_uint32(s, FreeRDP_TcpKeepAliveRetries, 3);
-    freerdp_settings_set_uint32(s, FreeRDP_TcpAckTimeout, 5000);
+    // also FreeRDP's activation loop's limit, counted in 100 ms naps that Sleep above cuts short:
+    // room for many more wake-ups than a connect needs (the deadline is activation_deadline), and
+    // adopt_socket sets the 5 s user timeout on the socket once connected
+    freerdp_settings_set_uint32(s, FreeRDP_TcpAckTimeout, 60000);
     freerdp_settings_set_uint32(s, FreeRDP_TcpConnectTimeout, connect_timeout_ms);
 
     HANDLE wake = CreateFileDescriptorEventA(nullptr, FALSE, FALSE, wake_fd(), WINPR_FD_READ);
+    const std::function<bool()> stopping = [this] { return stop_requested(); };
+    ConnectWait wait{instance->context, wake_fd(), &stopping, std::chrono::steady_clock::now() + activation_deadline};
+    connect_wait = &wait;
     const bool connected = freerdp_connect(instance) == TRUE;
+    connect_wait = nullptr;
     DisconnectReason reason = DisconnectReason::none;
     QString message;
     if (!connected) {

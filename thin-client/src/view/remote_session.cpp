@@ -55,6 +55,9 @@ RemoteSession::~RemoteSession()
 void RemoteSession::start(const DisplayTarget& target)
 {
     if (worker_.joinable()) worker_.join();
+    // the last stop()'s wake-up may still be pending: the new worker starts with none
+    std::uint64_t pending = 0;
+    (void)!::read(wake_fd_, &pending, sizeof pending);
     stop_ = false;
     finished_ = false;
     connected_ = false;
@@ -69,7 +72,10 @@ void RemoteSession::start(const DisplayTarget& target)
         update_pending_ = false;
         first_frame_seen_ = false;
         frames_.clear();
+        times_ = {};
+        times_.started = TraceClock::now();
     }
+    first_frame_announced_ = false;
     ++generation_;
     set_state(SessionState::connecting);
     worker_ = std::thread([this, target] { worker_main(target); });
@@ -208,8 +214,36 @@ double RemoteSession::frames_per_second() const
     return count / 2.0;
 }
 
+DisplayTimes RemoteSession::display_times() const
+{
+    std::lock_guard lock(picture_mutex_);
+    return times_;
+}
+
+void RemoteSession::note_painted()
+{
+    if (!first_frame_announced_) return;
+    {
+        std::lock_guard lock(picture_mutex_);
+        if (times_.first_painted) return;
+        times_.first_painted = TraceClock::now();
+    }
+    emit firstPainted();
+}
+
+void RemoteSession::set_handshake_done()
+{
+    std::lock_guard lock(picture_mutex_);
+    if (!times_.handshake_done) times_.handshake_done = TraceClock::now();
+}
+
 void RemoteSession::set_connected()
 {
+    {
+        std::lock_guard lock(picture_mutex_);
+        times_.authenticated = TraceClock::now();
+        if (!times_.handshake_done) times_.handshake_done = times_.authenticated;
+    }
     connected_ = true;
     const unsigned generation = generation_;
     QMetaObject::invokeMethod(
@@ -248,7 +282,10 @@ void RemoteSession::frame_done()
         const auto now = std::chrono::steady_clock::now();
         frames_.push_back(now);
         while (!frames_.empty() && now - frames_.front() > std::chrono::seconds(2)) frames_.pop_front();
-        if (!first_frame_seen_) first = first_frame_seen_ = true;
+        if (!first_frame_seen_) {
+            first = first_frame_seen_ = true;
+            times_.first_frame = now;
+        }
         if (update_pending_ || (damage_.isEmpty() && !first)) return;
         update_pending_ = true;
     }
@@ -263,7 +300,10 @@ void RemoteSession::frame_done()
                 update_pending_ = false;
             }
             if (!region.isEmpty()) emit framebufferUpdated(region);
-            if (first) emit firstFrame();
+            if (first) {
+                first_frame_announced_ = true;  // the view has been asked to paint all of it
+                emit firstFrame();
+            }
         },
         Qt::QueuedConnection);
 }

@@ -128,6 +128,7 @@ void RemoteView::paintEvent(QPaintEvent* event)
             painter.drawImage(dest, picture, source);
         }
     });
+    session_->note_painted();
 }
 
 bool RemoteView::reserved(const QKeyEvent& event) const

@@ -51,6 +51,7 @@ VncSession* session_of(rfbClient* client)
 struct VncCallbacks {
     static char* password(rfbClient* client)
     {
+        session_of(client)->set_handshake_done();
         return ::strdup(static_cast<const char*>(rfbClientGetClientData(client, &tag_password)));
     }
     static rfbBool resize(rfbClient* client)

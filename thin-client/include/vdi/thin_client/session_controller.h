@@ -15,6 +15,7 @@
 
 #include "vdi/common/api/desktop.h"
 #include "vdi/thin_client/broker_client.h"
+#include "vdi/thin_client/connect_trace.h"
 #include "vdi/thin_client/view/remote_session.h"
 
 namespace vdi::thin_client {
@@ -63,6 +64,8 @@ public:
     const std::optional<api::ConnectResponse>& connection() const { return connection_; }
     view::RemoteSession* display() const { return display_; }  // the one in use, if any
     int reconnect_attempt() const { return attempt_; }
+    // The last connect or reconnect that reached its first painted picture (traceReady's).
+    const std::optional<ConnectTrace>& last_trace() const { return last_trace_; }
 
 signals:
     void phaseChanged(vdi::thin_client::SessionController::Phase phase);
@@ -76,6 +79,8 @@ signals:
     void connected();  // the first picture is there
     void reconnecting(int attempt, int seconds_left, const QString& detail);
     void reconnected();
+    // A connect or reconnect is complete up to the first picture painted: its stages.
+    void traceReady(const vdi::thin_client::ConnectTrace& trace);
     void warningChanged(const QString& message, const QDateTime& deadline);  // deadline may be invalid
     void warningCleared();
     // The session is over and the user is signed out; `message` says why when it was not their
@@ -92,6 +97,7 @@ private:
     void on_failed(BrokerRequest request, const BrokerError& error);
     void on_display_lost(view::DisconnectReason reason, const QString& message);
     void on_first_frame();
+    void on_first_painted();
     void start_connect(const QString& pool, const QString& protocol);
     void begin_reconnect(const QString& detail);
     void schedule_reconnect(const QString& detail);
@@ -106,6 +112,7 @@ private:
     DisplayFor display_for_;
     view::RemoteSession* display_ = nullptr;
     QMetaObject::Connection first_frame_link_;
+    QMetaObject::Connection painted_link_;
     QMetaObject::Connection lost_link_;
     QString preferred_protocol_ = QStringLiteral("vnc");
     ReconnectPolicy policy_;
@@ -120,6 +127,12 @@ private:
     QString protocol_;
     std::optional<api::ConnectResponse> connection_;
     std::optional<QString> warning_;
+
+    // the connect being traced: stages so far, and when the one under way started
+    ConnectTrace trace_;
+    bool tracing_ = false;
+    TraceClock::time_point stage_start_;
+    std::optional<ConnectTrace> last_trace_;
 
     int attempt_ = 0;
     QElapsedTimer since_drop_;

@@ -26,6 +26,8 @@
 #include <optional>
 #include <thread>
 
+#include "vdi/thin_client/connect_trace.h"
+
 namespace vdi::thin_client::view {
 
 // Where and how to reach the display: the broker's connect answer.
@@ -62,6 +64,15 @@ struct KeyStroke {
     bool down = true;
 };
 
+// When one start() went through its steps, on the trace clock (connect_trace.h names them).
+struct DisplayTimes {
+    TraceClock::time_point started;
+    std::optional<TraceClock::time_point> handshake_done;  // the ticket is about to be sent
+    std::optional<TraceClock::time_point> authenticated;   // set_connected()
+    std::optional<TraceClock::time_point> first_frame;     // the first complete update
+    std::optional<TraceClock::time_point> first_painted;   // note_painted() after it
+};
+
 class RemoteSession : public QObject {
     Q_OBJECT
 public:
@@ -92,12 +103,17 @@ public:
     // Round trip of the display connection as the kernel measures it (TCP_INFO), when known.
     std::optional<double> round_trip_ms() const;
     double frames_per_second() const;  // completed updates over the last two seconds
+    DisplayTimes display_times() const;
+    // The picture was painted on the screen (the view calls this from its paint event): the first
+    // time after the first frame, that moment is recorded and firstPainted() emitted.
+    void note_painted();
 
 signals:
     void stateChanged(vdi::thin_client::view::SessionState state);
     void framebufferResized(QSize size);
     void framebufferUpdated(const QRegion& region);  // merged since the last one
     void firstFrame();                               // the first complete update arrived
+    void firstPainted();                             // ... and was painted (note_painted)
     void disconnected(vdi::thin_client::view::DisconnectReason reason, const QString& message);
     void clipboardReceived(const QString& text);
 
@@ -120,6 +136,7 @@ protected:
     std::deque<Input> take_input();
     bool stop_requested() const { return stop_.load(); }
 
+    void set_handshake_done();                  // the ticket goes out next (for the trace)
     void set_connected();                       // authenticated: input flows
     void resize_picture(int width, int height);  // a new (black) picture
     // Writes into the picture under its lock; `damage` is announced with the next frame_done().
@@ -153,6 +170,8 @@ private:
     bool update_pending_ = false;
     bool first_frame_seen_ = false;
     std::deque<std::chrono::steady_clock::time_point> frames_;
+    DisplayTimes times_;  // guarded by picture_mutex_
+    bool first_frame_announced_ = false;  // GUI thread: firstFrame() emitted in this start()
 
     std::atomic<bool> finished_{false};
     std::atomic<unsigned> generation_{0};  // of start(); queued signals of an older run are dropped
