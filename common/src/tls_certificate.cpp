@@ -70,4 +70,25 @@ void ensure_certificate(const std::filesystem::path& certificate, const std::fil
     std::filesystem::permissions(private_key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
+void check_private_key(const std::filesystem::path& private_key)
+{
+    std::FILE* file = std::fopen(private_key.c_str(), "r");
+    if (file == nullptr) {
+        throw Error("cannot read the private key " + private_key.string());
+    }
+    EVP_PKEY* key = PEM_read_PrivateKey(file, nullptr, nullptr, nullptr);
+    std::fclose(file);
+    if (key == nullptr) {
+        throw Error(private_key.string() + " is not a PEM private key");
+    }
+    EVP_PKEY_CTX* context = EVP_PKEY_CTX_new(key, nullptr);
+    const int sound = context != nullptr ? EVP_PKEY_check(context) : -1;
+    EVP_PKEY_CTX_free(context);
+    EVP_PKEY_free(key);
+    if (sound != 1) {
+        throw Error("the private key " + private_key.string() +
+                    " fails its consistency check: replace it (and its certificate) with a new pair");
+    }
+}
+
 }  // namespace vdi

@@ -64,6 +64,9 @@ int main(int argc, char** argv)
     app.add_option("--rdp", rdp, "serve the display over RDP on ADDRESS:PORT (port 0: any free port)");
     app.add_option("--rdp-cert", rdp_cert, "PEM certificate for RDP's TLS (created self-signed if missing)");
     app.add_option("--rdp-key", rdp_key, "PEM private key for RDP's TLS (created if missing)");
+    bool rdp_key_checked = false;
+    app.add_flag("--rdp-key-checked", rdp_key_checked,
+                 "the RDP key was checked by the caller (the host agent): not checked again per connection");
     app.add_flag("--sandbox", sandbox,
                  "once running: no new privileges, no capabilities, a seccomp allow-list of system calls");
     app.add_option("--notify-fd", notify_fd,
@@ -163,6 +166,7 @@ int main(int argc, char** argv)
             auto options = vdi::hv::parse_display_endpoint("rdp", rdp);
             options.certificate = rdp_cert;
             options.private_key = rdp_key;
+            options.key_checked = rdp_key_checked;
             display_owners.push_back(vdi::hv::load_display_server(machine, options));
         }
         for (const auto& display : display_owners) {

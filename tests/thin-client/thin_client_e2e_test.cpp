@@ -174,7 +174,7 @@ TEST_CASE("a user signs in at the terminal, works on the desktop over VNC, survi
     CHECK(network.connects >= 4);
 }
 
-TEST_CASE("over RDP the terminal shows the user's desktop, types into it and logs off", "[kvm][hostd][broker][gui][rdp]")
+TEST_CASE("over RDP the terminal shows the user's desktop, types into it, shares the clipboard and logs off", "[kvm][hostd][broker][gui][rdp]")
 {
     e2e::Backend backend(1, {"sam"});
     vdi::test::BrokerProcess broker(backend.db.dsn(), "thin-e2e-rdp");
@@ -194,6 +194,17 @@ TEST_CASE("over RDP the terminal shows the user's desktop, types into it and log
 
     QTest::keyClicks(&terminal.view(), QStringLiteral("Typed over RDP: 1+1=2"));
     CHECK(wait_for([&] { return terminal.window_shows("Typed over RDP: 1+1=2"); }, 30s));
+    CHECK(terminal.view().pressed_key_count() == 0);
+
+    // the clipboard both ways over RDP's cliprdr channel: the terminal's text pasted on the desktop
+    // (Ctrl+V), the desktop's window text copied back (Ctrl+C)
+    QGuiApplication::clipboard()->setText(QStringLiteral(" and pasted"));
+    QTest::qWait(2000);  // the format list, the VMM, the agent channel, the guest
+    QTest::keyClick(&terminal.view(), Qt::Key_V, Qt::ControlModifier);
+    CHECK(wait_for([&] { return terminal.window_shows("Typed over RDP: 1+1=2 and pasted"); }, 30s));
+    QTest::keyClick(&terminal.view(), Qt::Key_C, Qt::ControlModifier);
+    CHECK(wait_for([&] { return QGuiApplication::clipboard()->text() == QStringLiteral("Typed over RDP: 1+1=2 and pasted"); },
+                   30s));
     CHECK(terminal.view().pressed_key_count() == 0);
     screenshot(terminal.app->window(), QStringLiteral("e2e-desktop-rdp"));
 

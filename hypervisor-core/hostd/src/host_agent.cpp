@@ -41,6 +41,8 @@ HostAgent::HostAgent(HostdConfig config) : config_(std::move(config))
     rdp_certificate_ = config_.state_dir / "tls" / "host.crt";
     rdp_private_key_ = config_.state_dir / "tls" / "host.key";
     vdi::ensure_certificate(rdp_certificate_, rdp_private_key_, config_.name);
+    // checked here once, so that its desktops need not check it on every RDP connection
+    vdi::check_private_key(rdp_private_key_);
     int wake[2];
     if (::pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
         throw Error(std::string("cannot create the host agent's wake-up pipe: ") + std::strerror(errno));

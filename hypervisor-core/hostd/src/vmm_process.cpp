@@ -71,7 +71,7 @@ std::unique_ptr<VmmProcess> VmmProcess::start(const VmmLaunch& launch, std::chro
     }
     if (!launch.rdp_bind.empty()) {
         args.insert(args.end(), {"--rdp", launch.rdp_bind + ":0", "--rdp-cert", launch.rdp_certificate.string(),
-                                 "--rdp-key", launch.rdp_private_key.string()});
+                                 "--rdp-key", launch.rdp_private_key.string(), "--rdp-key-checked"});
     }
     std::vector<char*> argv;
     for (auto& a : args) {

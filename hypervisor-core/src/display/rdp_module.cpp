@@ -14,6 +14,7 @@ extern "C" __attribute__((visibility("default"))) vdi::hv::DisplayServer* vdi_cr
     config.port = options.port;
     config.certificate = options.certificate;
     config.private_key = options.private_key;
+    config.key_checked = options.key_checked;
     config.frame_interval = options.frame_interval;
     return new vdi::hv::RdpServer(machine, config);
 }

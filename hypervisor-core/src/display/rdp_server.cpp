@@ -13,13 +13,19 @@
 #include <freerdp/error.h>
 #include <freerdp/freerdp.h>
 #include <freerdp/input.h>
+#include <freerdp/server/cliprdr.h>
 #include <freerdp/server/shadow.h>
+#include <winpr/user.h>
+#include <winpr/wtsapi.h>
 #include <winpr/synch.h>
 #include <winpr/wlog.h>
 
+#include "vdi/hv/devices/agent_channel.h"
 #include "vdi/hv/devices/ps2_keymap.h"
+#include "vdi/hv/display/clipboard_text.h"
 #include "vdi/common/tls_certificate.h"
 #include "vdi/hv/display/free_port.h"
+#include "vdi/hv/display/rsa_check_cache.h"
 #include "vdi/common/logging.h"
 
 namespace vdi::hv {
@@ -124,15 +130,15 @@ BOOL on_synchronize(rdpShadowSubsystem*, rdpShadowClient*, UINT32)
     return TRUE;
 }
 
-BOOL on_connect(rdpShadowSubsystem*, rdpShadowClient*)
+BOOL on_connect(rdpShadowSubsystem*, rdpShadowClient* client)
 {
-    if (current_server != nullptr) current_server->client_connected();
+    if (current_server != nullptr) current_server->client_connected(client);
     return TRUE;
 }
 
-void on_disconnect(rdpShadowSubsystem*, rdpShadowClient*)
+void on_disconnect(rdpShadowSubsystem*, rdpShadowClient* client)
 {
-    if (current_server != nullptr) current_server->client_disconnected();
+    if (current_server != nullptr) current_server->client_disconnected(client);
 }
 
 int entry(RDP_SHADOW_ENTRY_POINTS* points)
@@ -149,6 +155,96 @@ int entry(RDP_SHADOW_ENTRY_POINTS* points)
 
 }  // namespace
 
+// One client's clipboard channel: FreeRDP's cliprdr server (its own thread reads the channel and
+// calls back). Text only, as CF_UNICODETEXT (CF_TEXT accepted from older clients): the client's
+// copied text is asked for when it announces it and goes to the guest agent; the guest's is
+// announced to the client, which asks for it when the user pastes.
+struct RdpServer::Clipboard {
+    RdpServer* server = nullptr;
+    CliprdrServerContext* context = nullptr;
+    std::atomic<bool> ready{false};            // the client's capabilities arrived: announcements may go
+    std::atomic<UINT32> requested_format{0};  // what we last asked the client for
+
+    ~Clipboard()
+    {
+        if (context != nullptr) {
+            context->Stop(context);
+            cliprdr_server_context_free(context);
+        }
+    }
+
+    static Clipboard& of(CliprdrServerContext* context) { return *static_cast<Clipboard*>(context->custom); }
+
+    void announce()
+    {
+        CLIPRDR_FORMAT format{CF_UNICODETEXT, nullptr};
+        CLIPRDR_FORMAT_LIST list{};
+        list.msgType = CB_FORMAT_LIST;
+        list.numFormats = 1;
+        list.formats = &format;
+        context->ServerFormatList(context, &list);
+    }
+
+    static UINT client_capabilities(CliprdrServerContext* context, const CLIPRDR_CAPABILITIES*)
+    {
+        Clipboard& self = of(context);
+        self.ready = true;
+        if (!self.server->guest_clipboard().empty()) self.announce();  // copied before the client came
+        return CHANNEL_RC_OK;
+    }
+
+    static UINT client_format_list(CliprdrServerContext* context, const CLIPRDR_FORMAT_LIST* list)
+    {
+        CLIPRDR_FORMAT_LIST_RESPONSE response{};
+        response.msgType = CB_FORMAT_LIST_RESPONSE;
+        response.msgFlags = CB_RESPONSE_OK;
+        context->ServerFormatListResponse(context, &response);
+        UINT32 wanted = 0;
+        for (UINT32 i = 0; i < list->numFormats; ++i) {
+            const UINT32 id = list->formats[i].formatId;
+            if (id == CF_UNICODETEXT) wanted = id;
+            if (id == CF_TEXT && wanted == 0) wanted = id;
+        }
+        if (wanted != 0) {
+            of(context).requested_format = wanted;
+            CLIPRDR_FORMAT_DATA_REQUEST request{};
+            request.msgType = CB_FORMAT_DATA_REQUEST;
+            request.dataLen = 4;
+            request.requestedFormatId = wanted;
+            context->ServerFormatDataRequest(context, &request);
+        }
+        return CHANNEL_RC_OK;
+    }
+
+    static UINT client_format_data_response(CliprdrServerContext* context, const CLIPRDR_FORMAT_DATA_RESPONSE* response)
+    {
+        if (!(response->msgFlags & CB_RESPONSE_OK) || response->requestedFormatData == nullptr) return CHANNEL_RC_OK;
+        const std::string_view data(reinterpret_cast<const char*>(response->requestedFormatData), response->dataLen);
+        std::string text;
+        if (of(context).requested_format == CF_UNICODETEXT) {
+            text = utf16le_to_utf8(data);
+        } else {
+            text = latin1_to_utf8(data.substr(0, data.find('\0')));
+        }
+        of(context).server->clipboard_from_client(text);
+        return CHANNEL_RC_OK;
+    }
+
+    static UINT client_format_data_request(CliprdrServerContext* context, const CLIPRDR_FORMAT_DATA_REQUEST* request)
+    {
+        const std::string text = of(context).server->guest_clipboard();
+        std::string data;
+        if (request->requestedFormatId == CF_UNICODETEXT) data = utf8_to_utf16le(text);
+        if (request->requestedFormatId == CF_TEXT) data = utf8_to_latin1(text) + '\0';
+        CLIPRDR_FORMAT_DATA_RESPONSE answer{};
+        answer.msgType = CB_FORMAT_DATA_RESPONSE;
+        answer.msgFlags = data.empty() ? CB_RESPONSE_FAIL : CB_RESPONSE_OK;
+        answer.dataLen = static_cast<UINT32>(data.size());
+        answer.requestedFormatData = reinterpret_cast<const BYTE*>(data.data());
+        return context->ServerFormatDataResponse(context, &answer);
+    }
+};
+
 RdpServer::RdpServer(Machine& machine, RdpConfig config) : machine_(machine), config_(std::move(config))
 {
     if (current_server != nullptr) {
@@ -157,6 +253,10 @@ RdpServer::RdpServer(Machine& machine, RdpConfig config) : machine_(machine), co
     current_server = this;
     WLog_SetLogLevel(WLog_GetRoot(), WLOG_OFF);
     vdi::ensure_certificate(config_.certificate, config_.private_key, "vdi desktop");
+    if (config_.key_checked && !remember_checked_rsa_key(config_.private_key)) {
+        current_server = nullptr;
+        throw HvError("the RDP private key " + config_.private_key.string() + " is not an RSA key in PEM");
+    }
     shadow_subsystem_set_entry(entry);
     server_ = shadow_server_new();
     if (server_ == nullptr) {
@@ -204,10 +304,17 @@ RdpServer::RdpServer(Machine& machine, RdpConfig config) : machine_(machine), co
     damage_consumer_ = machine_.framebuffer().add_damage_consumer();
     pointer_x_ = static_cast<int>(machine_.framebuffer().width()) / 2;
     pointer_y_ = static_cast<int>(machine_.framebuffer().height()) / 2;
+    // the guest's clipboard is announced from the capture thread (listeners run on the vCPU's)
+    clipboard_listener_ = machine_.agent().add_clipboard_listener([this](const std::string& text) {
+        std::lock_guard lock(clipboard_mutex_);
+        guest_clipboard_ = text;
+        guest_clipboard_new_ = true;
+    });
 }
 
 RdpServer::~RdpServer()
 {
+    machine_.agent().remove_clipboard_listener(clipboard_listener_);
     stop_ = true;
     if (capture_.joinable()) {
         capture_.join();
@@ -277,15 +384,83 @@ void RdpServer::mouse(std::uint16_t flags, std::uint16_t x, std::uint16_t y)
     buttons_ = buttons;
 }
 
-void RdpServer::client_connected()
+void RdpServer::client_connected(rdp_shadow_client* client)
 {
     ++clients_;
     full_refresh_ = true;
+    if (!WTSVirtualChannelManagerIsChannelJoined(client->vcm, CLIPRDR_SVC_CHANNEL_NAME)) {
+        return;  // a client without a clipboard channel (xfreerdp -clipboard, say)
+    }
+    auto clipboard = std::make_unique<Clipboard>();
+    clipboard->server = this;
+    clipboard->context = cliprdr_server_context_new(client->vcm);
+    if (clipboard->context == nullptr) {
+        logger("vmm.rdp")->warn("no clipboard for an RDP client: its cliprdr channel could not be set up");
+        return;
+    }
+    CliprdrServerContext* c = clipboard->context;
+    c->custom = clipboard.get();
+    c->rdpcontext = &client->context;
+    c->useLongFormatNames = TRUE;
+    c->streamFileClipEnabled = FALSE;
+    c->fileClipNoFilePaths = TRUE;
+    c->canLockClipData = FALSE;
+    c->ClientCapabilities = Clipboard::client_capabilities;
+    c->ClientFormatList = Clipboard::client_format_list;
+    c->ClientFormatDataRequest = Clipboard::client_format_data_request;
+    c->ClientFormatDataResponse = Clipboard::client_format_data_response;
+    // nothing to do for these: no file lists, no locks, no temporary directory
+    c->ClientFormatListResponse = [](CliprdrServerContext*, const CLIPRDR_FORMAT_LIST_RESPONSE*) -> UINT { return CHANNEL_RC_OK; };
+    c->TempDirectory = [](CliprdrServerContext*, const CLIPRDR_TEMP_DIRECTORY*) -> UINT { return CHANNEL_RC_OK; };
+    c->ClientLockClipboardData = [](CliprdrServerContext*, const CLIPRDR_LOCK_CLIPBOARD_DATA*) -> UINT { return CHANNEL_RC_OK; };
+    c->ClientUnlockClipboardData = [](CliprdrServerContext*, const CLIPRDR_UNLOCK_CLIPBOARD_DATA*) -> UINT { return CHANNEL_RC_OK; };
+    if (c->Start(c) != CHANNEL_RC_OK) {
+        logger("vmm.rdp")->warn("no clipboard for an RDP client: its cliprdr channel did not start");
+        return;
+    }
+    std::lock_guard lock(clipboard_mutex_);
+    clipboards_[client] = std::move(clipboard);
 }
 
-void RdpServer::client_disconnected()
+void RdpServer::client_disconnected(rdp_shadow_client* client)
 {
     --clients_;
+    std::unique_ptr<Clipboard> gone;
+    {
+        std::lock_guard lock(clipboard_mutex_);
+        if (auto it = clipboards_.find(client); it != clipboards_.end()) {
+            gone = std::move(it->second);
+            clipboards_.erase(it);
+        }
+    }
+    // stopped outside the lock: its thread may be in a callback that takes it
+}
+
+void RdpServer::clipboard_from_client(const std::string& utf8)
+{
+    const std::string text = cut_utf8(utf8, AgentChannel::max_clipboard);
+    try {
+        machine_.agent().send_clipboard(text);
+    } catch (const std::exception& e) {
+        logger("vmm.rdp")->warn("the client's clipboard did not reach the desktop error=\"{}\"", e.what());
+    }
+}
+
+std::string RdpServer::guest_clipboard() const
+{
+    std::lock_guard lock(clipboard_mutex_);
+    return guest_clipboard_;
+}
+
+void RdpServer::announce_guest_clipboard()
+{
+    if (!guest_clipboard_new_.exchange(false)) {
+        return;
+    }
+    std::lock_guard lock(clipboard_mutex_);
+    for (auto& [client, clipboard] : clipboards_) {
+        if (clipboard->ready) clipboard->announce();
+    }
 }
 
 void RdpServer::capture_loop()
@@ -297,6 +472,7 @@ void RdpServer::capture_loop()
         if (clients_.load() == 0) {
             continue;
         }
+        announce_guest_clipboard();
         auto rects = fb.damage(machine_.vm(), damage_consumer_);
         if (full_refresh_.exchange(false)) {
             rects = {{0, 0, fb.width(), fb.height()}};

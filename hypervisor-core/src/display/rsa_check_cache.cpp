@@ -7,12 +7,17 @@
 // through its PLT, so this definition (in the display module, searched before libcrypto, or in a
 // test executable) takes its place: the first check of a key is OpenSSL's own, and its success is
 // remembered for keys equal to it in every part; any other key, and any key that failed, is
-// checked in full each time.
+// checked in full each time. The host agent checks the host's key once at its start and tells
+// its VMMs (--rdp-key-checked), which then skip even the first check (remember_checked_rsa_key).
 #define OPENSSL_SUPPRESS_DEPRECATED  // RSA_* are deprecated in OpenSSL 3, and what FreeRDP 2 calls
+#include "vdi/hv/display/rsa_check_cache.h"
+
 #include <dlfcn.h>
 #include <openssl/bn.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <cstdio>
 #include <memory>
 #include <mutex>
 
@@ -40,7 +45,29 @@ Bignum copy(const BIGNUM* b)
     return Bignum(b != nullptr ? BN_dup(b) : nullptr);
 }
 
+void remember(const RSA* rsa)
+{
+    const BIGNUM *n = nullptr, *e = nullptr, *d = nullptr, *p = nullptr, *q = nullptr;
+    RSA_get0_key(rsa, &n, &e, &d);
+    RSA_get0_factors(rsa, &p, &q);
+    auto key = std::make_unique<CheckedKey>(CheckedKey{copy(n), copy(e), copy(d), copy(p), copy(q)});
+    std::lock_guard lock(checked_mutex);
+    checked = std::move(key);
+}
+
 }  // namespace
+
+bool vdi::hv::remember_checked_rsa_key(const std::filesystem::path& pem)
+{
+    std::FILE* file = std::fopen(pem.c_str(), "r");
+    if (file == nullptr) return false;
+    RSA* rsa = PEM_read_RSAPrivateKey(file, nullptr, nullptr, nullptr);
+    std::fclose(file);
+    if (rsa == nullptr) return false;
+    remember(rsa);
+    RSA_free(rsa);
+    return true;
+}
 
 extern "C" __attribute__((visibility("default"))) int RSA_check_key(const RSA* rsa)
 {
@@ -59,10 +86,6 @@ extern "C" __attribute__((visibility("default"))) int RSA_check_key(const RSA* r
         }
     }
     const int result = openssl_check(rsa);
-    if (result == 1) {
-        auto key = std::make_unique<CheckedKey>(CheckedKey{copy(n), copy(e), copy(d), copy(p), copy(q)});
-        std::lock_guard lock(checked_mutex);
-        checked = std::move(key);
-    }
+    if (result == 1) remember(rsa);
     return result;
 }

@@ -16,13 +16,22 @@
 #include <functional>
 #include <vector>
 
+#include <QCryptographicHash>
+#include <QSslCertificate>
+
+#include <freerdp/addin.h>
+#include <freerdp/client/channels.h>
+#include <freerdp/client/cliprdr.h>
+#include <freerdp/client/cmdline.h>
 #include <freerdp/error.h>
+#include <freerdp/event.h>
 #include <freerdp/freerdp.h>
 #include <freerdp/gdi/gdi.h>
 #include <freerdp/input.h>
 #include <freerdp/scancode.h>
 #include <winpr/handle.h>
 #include <winpr/synch.h>
+#include <winpr/user.h>
 #include <winpr/wlog.h>
 
 namespace vdi::thin_client::view {
@@ -82,12 +91,6 @@ int find_socket_to(int port)
     return found;
 }
 
-QByteArray parse_fingerprint(const char* text)
-{
-    if (text == nullptr) return {};
-    QByteArray hex = QByteArray(text).replace(':', "");
-    return hex.size() == 64 ? QByteArray::fromHex(hex) : QByteArray();
-}
 
 }  // namespace
 
@@ -138,6 +141,115 @@ namespace vdi::thin_client::view {
 struct RdpCallbacks {
     static RdpSession* session_of(rdpContext* context) { return reinterpret_cast<Context*>(context)->session; }
 
+    static BOOL pre_connect(freerdp* instance)
+    {
+        // the clipboard channel (cliprdr, built into libfreerdp-client2), and nothing else
+        PubSub_SubscribeChannelConnected(instance->context->pubSub, channel_connected);
+        PubSub_SubscribeChannelDisconnected(instance->context->pubSub, channel_disconnected);
+        return freerdp_client_load_addins(instance->context->channels, instance->settings);
+    }
+
+    static void channel_connected(void* context, ChannelConnectedEventArgs* e)
+    {
+        if (std::strcmp(e->name, CLIPRDR_SVC_CHANNEL_NAME) != 0) return;
+        RdpSession* self = session_of(static_cast<rdpContext*>(context));
+        auto* clipboard = static_cast<CliprdrClientContext*>(e->pInterface);
+        clipboard->custom = self;
+        clipboard->MonitorReady = monitor_ready;
+        clipboard->ServerCapabilities = [](CliprdrClientContext*, const CLIPRDR_CAPABILITIES*) -> UINT { return CHANNEL_RC_OK; };
+        clipboard->ServerFormatList = server_format_list;
+        clipboard->ServerFormatListResponse = [](CliprdrClientContext*, const CLIPRDR_FORMAT_LIST_RESPONSE*) -> UINT {
+            return CHANNEL_RC_OK;
+        };
+        clipboard->ServerFormatDataRequest = server_format_data_request;
+        clipboard->ServerFormatDataResponse = server_format_data_response;
+        self->clipboard_ = clipboard;
+        self->clipboard_ready_ = false;
+    }
+
+    static void channel_disconnected(void* context, ChannelDisconnectedEventArgs* e)
+    {
+        if (std::strcmp(e->name, CLIPRDR_SVC_CHANNEL_NAME) != 0) return;
+        RdpSession* self = session_of(static_cast<rdpContext*>(context));
+        self->clipboard_ = nullptr;
+        self->clipboard_ready_ = false;
+    }
+
+    static RdpSession& of(CliprdrClientContext* clipboard) { return *static_cast<RdpSession*>(clipboard->custom); }
+
+    // Our clipboard's formats: CF_UNICODETEXT when the terminal has text, none otherwise.
+    static void announce(CliprdrClientContext* clipboard)
+    {
+        CLIPRDR_FORMAT format{CF_UNICODETEXT, nullptr};
+        CLIPRDR_FORMAT_LIST list{};
+        list.msgType = CB_FORMAT_LIST;
+        list.numFormats = of(clipboard).local_clipboard_.isEmpty() ? 0 : 1;
+        list.formats = list.numFormats > 0 ? &format : nullptr;
+        clipboard->ClientFormatList(clipboard, &list);
+    }
+
+    static UINT monitor_ready(CliprdrClientContext* clipboard, const CLIPRDR_MONITOR_READY*)
+    {
+        CLIPRDR_GENERAL_CAPABILITY_SET general{};
+        general.capabilitySetType = CB_CAPSTYPE_GENERAL;
+        general.capabilitySetLength = CB_CAPSTYPE_GENERAL_LEN;
+        general.version = CB_CAPS_VERSION_2;
+        general.generalFlags = CB_USE_LONG_FORMAT_NAMES;
+        CLIPRDR_CAPABILITIES capabilities{};
+        capabilities.cCapabilitiesSets = 1;
+        capabilities.capabilitySets = reinterpret_cast<CLIPRDR_CAPABILITY_SET*>(&general);
+        clipboard->ClientCapabilities(clipboard, &capabilities);
+        announce(clipboard);
+        of(clipboard).clipboard_ready_ = true;
+        return CHANNEL_RC_OK;
+    }
+
+    // The desktop copied something: fetch its text at once (the terminal's clipboard follows).
+    static UINT server_format_list(CliprdrClientContext* clipboard, const CLIPRDR_FORMAT_LIST* list)
+    {
+        CLIPRDR_FORMAT_LIST_RESPONSE response{};
+        response.msgType = CB_FORMAT_LIST_RESPONSE;
+        response.msgFlags = CB_RESPONSE_OK;
+        clipboard->ClientFormatListResponse(clipboard, &response);
+        for (UINT32 i = 0; i < list->numFormats; ++i) {
+            if (list->formats[i].formatId != CF_UNICODETEXT) continue;
+            CLIPRDR_FORMAT_DATA_REQUEST request{};
+            request.msgType = CB_FORMAT_DATA_REQUEST;
+            request.dataLen = 4;
+            request.requestedFormatId = CF_UNICODETEXT;
+            return clipboard->ClientFormatDataRequest(clipboard, &request);
+        }
+        return CHANNEL_RC_OK;
+    }
+
+    static UINT server_format_data_response(CliprdrClientContext* clipboard, const CLIPRDR_FORMAT_DATA_RESPONSE* response)
+    {
+        if (!(response->msgFlags & CB_RESPONSE_OK) || response->requestedFormatData == nullptr) return CHANNEL_RC_OK;
+        const auto* units = reinterpret_cast<const char16_t*>(response->requestedFormatData);
+        qsizetype count = static_cast<qsizetype>(response->dataLen / 2);
+        for (qsizetype i = 0; i < count; ++i) {
+            if (units[i] == 0) {
+                count = i;
+                break;
+            }
+        }
+        of(clipboard).clipboard_from_server(QString::fromUtf16(units, count));
+        return CHANNEL_RC_OK;
+    }
+
+    // The desktop pastes: our text, as UTF-16 with its NUL.
+    static UINT server_format_data_request(CliprdrClientContext* clipboard, const CLIPRDR_FORMAT_DATA_REQUEST* request)
+    {
+        const QString& text = of(clipboard).local_clipboard_;
+        CLIPRDR_FORMAT_DATA_RESPONSE answer{};
+        answer.msgType = CB_FORMAT_DATA_RESPONSE;
+        const bool have = request->requestedFormatId == CF_UNICODETEXT && !text.isEmpty();
+        answer.msgFlags = have ? CB_RESPONSE_OK : CB_RESPONSE_FAIL;
+        answer.dataLen = have ? static_cast<UINT32>((text.size() + 1) * 2) : 0;
+        answer.requestedFormatData = have ? reinterpret_cast<const BYTE*>(text.utf16()) : nullptr;
+        return clipboard->ClientFormatDataResponse(clipboard, &answer);
+    }
+
     static BOOL post_connect(freerdp* instance)
     {
         if (!gdi_init(instance, PIXEL_FORMAT_BGRX32)) return FALSE;
@@ -187,26 +299,23 @@ struct RdpCallbacks {
         return TRUE;
     }
 
-    static DWORD verify_certificate(freerdp* instance, const char*, UINT16, const char*, const char*, const char*,
-                                    const char* fingerprint, DWORD)
+    // The desktop's certificate, as PEM: this program decides (ExternalCertificateManagement), so
+    // FreeRDP neither loads the system's CA store nor reads or writes ~/.config/freerdp/known_hosts2
+    // for it (about 60 ms of every connect). Accepted when its SHA-256 (DER) is the one announced,
+    // or, with none announced, when any is accepted (remote_session.h says why that is safe).
+    static int verify_certificate(freerdp* instance, const BYTE* pem, size_t length, const char*, UINT16, DWORD)
     {
         RdpSession* self = session_of(instance->context);
         self->set_handshake_done();  // TLS is up; the ticket goes out in the client info next
-        if (!self->expected_sha256_.isEmpty()) {
-            if (parse_fingerprint(fingerprint) == self->expected_sha256_) return 2;
-            self->certificate_rejected_ = true;
-            return 0;
+        if (self->expected_sha256_.isEmpty() && self->accept_any_) return 1;
+        const QSslCertificate certificate(QByteArray(reinterpret_cast<const char*>(pem), static_cast<qsizetype>(length)),
+                                          QSsl::Pem);
+        if (!self->expected_sha256_.isEmpty() && !certificate.isNull() &&
+            certificate.digest(QCryptographicHash::Sha256) == self->expected_sha256_) {
+            return 1;
         }
-        if (self->accept_any_) return 2;  // for this session only
         self->certificate_rejected_ = true;
         return 0;
-    }
-
-    static DWORD verify_changed_certificate(freerdp* instance, const char* host, UINT16 port, const char* common_name,
-                                            const char* subject, const char* issuer, const char* fingerprint,
-                                            const char*, const char*, const char*, DWORD flags)
-    {
-        return verify_certificate(instance, host, port, common_name, subject, issuer, fingerprint, flags);
     }
 
     static void deliver(RdpSession& self, freerdp* instance, const RemoteSession::Input& input)
@@ -245,7 +354,11 @@ struct RdpCallbacks {
             break;
         }
         case Kind::clipboard:
-            break;  // RDP clipboard (cliprdr) is not offered by the desktops' RDP server yet
+            self.local_clipboard_ = input.text;
+            if (self.clipboard_ != nullptr && self.clipboard_ready_) {
+                announce(static_cast<CliprdrClientContext*>(self.clipboard_));
+            }
+            break;
         case Kind::ctrl_alt_del:
             freerdp_input_send_keyboard_event_ex(in, TRUE, RDP_SCANCODE_LCONTROL);
             freerdp_input_send_keyboard_event_ex(in, TRUE, RDP_SCANCODE_LMENU);
@@ -297,6 +410,11 @@ DisconnectReason classify(freerdp* instance, bool certificate_rejected, QString*
 void RdpSession::run(const DisplayTarget& target)
 {
     WLog_SetLogLevel(WLog_GetRoot(), WLOG_OFF);
+    // the built-in channels (cliprdr) come from libfreerdp-client2 itself
+    static const bool addins = freerdp_register_addin_provider(freerdp_channels_load_static_addin_entry, 0) == 0;
+    (void)addins;
+    clipboard_ = nullptr;
+    clipboard_ready_ = false;
     certificate_rejected_ = false;
     expected_sha256_ = target.certificate_sha256;
     accept_any_ = target.accept_any_certificate;
@@ -305,9 +423,9 @@ void RdpSession::run(const DisplayTarget& target)
     freerdp* instance = freerdp_new();
     if (instance == nullptr) return finish(DisconnectReason::protocol, QStringLiteral("Out of memory."));
     instance->ContextSize = sizeof(Context);
+    instance->PreConnect = RdpCallbacks::pre_connect;
     instance->PostConnect = RdpCallbacks::post_connect;
-    instance->VerifyCertificateEx = RdpCallbacks::verify_certificate;
-    instance->VerifyChangedCertificateEx = RdpCallbacks::verify_changed_certificate;
+    instance->VerifyX509Certificate = RdpCallbacks::verify_certificate;
     if (!freerdp_context_new(instance)) {
         freerdp_free(instance);
         return finish(DisconnectReason::protocol, QStringLiteral("The RDP client could not start."));
@@ -324,6 +442,8 @@ void RdpSession::run(const DisplayTarget& target)
     freerdp_settings_set_bool(s, FreeRDP_RdpSecurity, FALSE);
     freerdp_settings_set_bool(s, FreeRDP_TlsSecurity, TRUE);
     freerdp_settings_set_bool(s, FreeRDP_NlaSecurity, FALSE);
+    freerdp_settings_set_bool(s, FreeRDP_ExternalCertificateManagement, TRUE);
+    freerdp_settings_set_bool(s, FreeRDP_RedirectClipboard, TRUE);
     freerdp_settings_set_bool(s, FreeRDP_ExtSecurity, FALSE);
     freerdp_settings_set_uint32(s, FreeRDP_ColorDepth, 32);
     freerdp_settings_set_bool(s, FreeRDP_SoftwareGdi, TRUE);

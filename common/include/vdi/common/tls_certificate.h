@@ -15,4 +15,8 @@ namespace vdi {
 void ensure_certificate(const std::filesystem::path& certificate, const std::filesystem::path& private_key,
                         const std::string& common_name, const std::vector<std::string>& alt_names = {});
 
+// Reads the PEM private key and checks it in full (for RSA: p and q prime, n = pq, d and e
+// inverse), so that processes given it can skip that check. vdi::Error saying what is wrong.
+void check_private_key(const std::filesystem::path& private_key);
+
 }  // namespace vdi

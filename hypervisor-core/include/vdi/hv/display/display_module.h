@@ -24,6 +24,7 @@ struct DisplayOptions {
     int port = 0;  // 0: any free port
     std::filesystem::path certificate;  // RDP: PEM certificate and key (created if missing)
     std::filesystem::path private_key;
+    bool key_checked = false;  // RDP: the host agent checked the key (--rdp-key-checked)
     std::chrono::milliseconds frame_interval{16};
 };
 

@@ -3,7 +3,9 @@
 // its lock and announced with shadow_subsystem_frame_update (the library then encodes with
 // RemoteFX, NSCodec, planar or interleaved, or GFX, as the client negotiates). TLS security with
 // a per-host certificate, NLA off, and the one-time ticket checked in Authenticate. RDP
-// scancodes (set 1) become PS/2 set-2 keys; mouse positions become relative packets.
+// scancodes (set 1) become PS/2 set-2 keys; mouse positions become relative packets. Clipboard
+// text goes both ways over each client's cliprdr channel (CF_UNICODETEXT) to and from the guest
+// agent, as VNC's cut text does.
 // One RDP server per process: the library's subsystem entry point is process-global, which one
 // VMM process per desktop fits.
 #pragma once
@@ -12,6 +14,8 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -22,6 +26,7 @@
 #include "vdi/hv/machine.h"
 
 struct rdp_shadow_server;
+struct rdp_shadow_client;
 
 namespace vdi::hv {
 
@@ -30,6 +35,9 @@ struct RdpConfig {
     int port = 0;  // 0: any free port
     std::filesystem::path certificate;  // PEM; created (self-signed) with its key if missing
     std::filesystem::path private_key;
+    // The key was checked by whoever gave it (the host agent): FreeRDP's per-connection check of
+    // it is skipped (rsa_check_cache.h).
+    bool key_checked = false;
     std::chrono::milliseconds frame_interval{16};
 };
 
@@ -57,12 +65,19 @@ public:
     bool authenticate(const char* password);
     void keyboard(std::uint16_t flags, std::uint16_t code);
     void mouse(std::uint16_t flags, std::uint16_t x, std::uint16_t y);
-    void client_connected();
-    void client_disconnected();
+    void client_connected(rdp_shadow_client* client);
+    void client_disconnected(rdp_shadow_client* client);
     Machine& machine() { return machine_; }
 
+    // cliprdr, from a client's clipboard thread
+    void clipboard_from_client(const std::string& utf8);
+    std::string guest_clipboard() const;
+
 private:
+    struct Clipboard;  // one client's cliprdr channel (rdp_server.cpp)
+
     void capture_loop();
+    void announce_guest_clipboard();
 
     Machine& machine_;
     RdpConfig config_;
@@ -76,6 +91,12 @@ private:
     int damage_consumer_ = 0;
     int pointer_x_ = 0, pointer_y_ = 0;
     std::uint8_t buttons_ = 0;
+
+    mutable std::mutex clipboard_mutex_;  // guards clipboards_, guest_clipboard_
+    std::map<rdp_shadow_client*, std::unique_ptr<Clipboard>> clipboards_;
+    std::string guest_clipboard_;             // the desktop's last clipboard text
+    std::atomic<bool> guest_clipboard_new_{false};
+    int clipboard_listener_ = 0;
 };
 
 }  // namespace vdi::hv
