@@ -1,10 +1,12 @@
 // The real backend for end-to-end tests: a throwaway database, the demo golden image, a
-// vdi-hostd running VMM clones on KVM, and a pool of desktops on it for users with passwords.
+// vdi-hostd running VMM clones on KVM, and a pool of desktops on it for users with passwords:
+// made here directly, or kept by the real pool manager (start_pool_manager).
 // Everything started is stopped (VMMs included: they outlive their agent by design).
 #pragma once
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +45,7 @@ struct Backend {
     fs::path state_dir = dir / "state";
     fs::path image_dir = dir / "image";
     std::unique_ptr<vdi::test::ChildProcess> agent;
+    std::unique_ptr<vdi::test::ChildProcess> manager;
     vdi::db::Host host;
     vdi::db::Pool pool;
 
@@ -94,8 +97,24 @@ struct Backend {
         REQUIRE(vdi::test::wait_until([&] { return ready() == desktops; }, 120s));
     }
 
+#ifdef VDI_POOL_MANAGER
+    // The real pool manager keeps pool "demo" between `min_ready` ready desktops and `max_size`
+    // (naming the desktops it makes, replacing those logged off); returns once min_ready are ready.
+    void start_pool_manager(int min_ready, int max_size)
+    {
+        tx([&](pqxx::work& t) { vdi::db::PoolRepository(t).set_sizing(pool.id, min_ready, max_size); });
+        std::ofstream(dir / "pm.toml") << "[database]\ndsn = \"" << db.dsn()
+                                       << "\"\n[pool_manager]\nname = \"pm-e2e\"\ninterval_ms = 200\n";
+        manager = std::make_unique<vdi::test::ChildProcess>(
+            std::vector<std::string>{VDI_POOL_MANAGER, "--config", (dir / "pm.toml").string()}, (dir / "pm.log").string());
+        INFO(vdi::test::read_text_file((dir / "pm.log").string()).substr(0, 3000));
+        REQUIRE(vdi::test::wait_until([&] { return ready() >= min_ready; }, 120s));
+    }
+#endif
+
     ~Backend()
     {
+        manager.reset();  // first: it would replace the desktops going away
         if (agent) agent->signal(SIGKILL, true);
         kill_recorded_vmms(state_dir);
         std::error_code ec;
