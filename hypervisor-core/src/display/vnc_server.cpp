@@ -2,6 +2,8 @@
 #include "vdi/hv/display/vnc_server.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
+#include <poll.h>
 #include <cstring>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -16,15 +18,27 @@
 #include "vdi/hv/display/free_port.h"
 #include "vdi/common/logging.h"
 
-// A desktop's VNC port speaks plain RFB, never WebSockets. libvncserver 0.9.14 (Debian 12) looks
-// for a WebSockets handshake on every new connection first: it waits up to 100 ms for the client
-// to speak before it sends its RFB version, and an RFB client waits for the server to speak
-// first, so every connect and reconnect lost a tenth of a second (docs/display.md). The library
-// calls this public function of its own through its PLT; this definition, in the display module
-// (searched before the library) or in a test executable, takes its place: a plain connection at
-// once, and none of the library's WebSockets or its TLS code reachable from the network.
-extern "C" __attribute__((visibility("default"))) rfbBool webSocketsCheck(rfbClientPtr)
+// libvncserver 0.9.14 (Debian 12) serves RFB and WebSockets (noVNC) on one port and tells them
+// apart in webSocketsCheck: it waits up to 100 ms for the client's first bytes before sending its
+// RFB version. An RFB client waits for the server to speak first, so every VNC connect and
+// reconnect lost a tenth of a second (docs/display.md). The library calls this public function of
+// its own through its PLT; this definition (in the display module, searched before the library,
+// or in a test executable) takes its place: a client whose first bytes are there within a few
+// milliseconds of the accept (a WebSocket client sends its request, or its TLS hello, as soon as
+// it is connected) goes to the library's own check, which then answers at once; any other is a
+// plain RFB client and gets the banner now.
+namespace {
+constexpr int websocket_grace_ms = 5;
+}
+
+extern "C" __attribute__((visibility("default"))) rfbBool webSocketsCheck(rfbClientPtr client)
 {
+    using Check = rfbBool (*)(rfbClientPtr);
+    static const auto library_check = reinterpret_cast<Check>(::dlsym(RTLD_NEXT, "webSocketsCheck"));
+    pollfd first_bytes{client->sock, POLLIN, 0};
+    if (library_check != nullptr && ::poll(&first_bytes, 1, websocket_grace_ms) > 0) {
+        return library_check(client);
+    }
     return TRUE;
 }
 
