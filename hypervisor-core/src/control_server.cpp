@@ -364,10 +364,6 @@ nlohmann::json ControlServer::Handler::mouse(const nlohmann::json& request)
     return {{"ok", true}};
 }
 
-namespace {
-constexpr std::chrono::milliseconds identity_shown_timeout{1500};
-}
-
 nlohmann::json ControlServer::Handler::identity(const nlohmann::json& request)
 {
     GuestIdentity identity;
@@ -384,13 +380,8 @@ nlohmann::json ControlServer::Handler::identity(const nlohmann::json& request)
         "time_ms",
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count());
-    // The guest answers "ready" once it has drawn the new name. The host agent hands out the
-    // display ticket after this answer, so the next user's first picture never shows the one
-    // before (a guest that does not answer in time is reported, not waited for longer).
-    const std::uint64_t drawn = machine_.agent().ready_count() + 1;
     machine_.agent().send_identity(identity);
-    const bool shown = machine_.agent().wait_ready(drawn, identity_shown_timeout);
-    return {{"ok", true}, {"shown", shown}};
+    return {{"ok", true}};
 }
 
 nlohmann::json ControlServer::Handler::notice(const nlohmann::json& request)
