@@ -94,6 +94,7 @@ void AgentChannel::send_identity(const GuestIdentity& identity)
         identity_pending_ = true;
         identity_ready_ = false;
         identity_sent_at_ = std::chrono::steady_clock::now();
+        pending_user_ = identity.user;
         last_identity_ = identity;
         last_identity_->seed_hex.clear();  // (a secret of the guest's; nobody asks for it back)
     }
@@ -182,7 +183,8 @@ bool AgentChannel::identity_ready() const
 bool AgentChannel::identity_shown(std::chrono::milliseconds grace) const
 {
     std::lock_guard lock(mutex_);
-    return identity_ready_ || !identity_pending_ || std::chrono::steady_clock::now() - identity_sent_at_ >= grace;
+    return !identity_pending_ || drawn_user_.empty() || drawn_user_ == pending_user_ ||
+           std::chrono::steady_clock::now() - identity_sent_at_ >= grace;
 }
 
 int AgentChannel::agent_version() const
@@ -227,6 +229,7 @@ void AgentChannel::handle_line(const std::string& line)
         if (identity_pending_) {
             identity_pending_ = false;
             identity_ready_ = true;
+            drawn_user_ = pending_user_;
         }
         if (!first_ready_) {
             first_ready_ = std::chrono::steady_clock::now();
