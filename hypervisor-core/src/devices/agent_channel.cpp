@@ -94,7 +94,6 @@ void AgentChannel::send_identity(const GuestIdentity& identity)
         identity_pending_ = true;
         identity_ready_ = false;
         identity_sent_at_ = std::chrono::steady_clock::now();
-        pending_user_ = identity.user;
         last_identity_ = identity;
         last_identity_->seed_hex.clear();  // (a secret of the guest's; nobody asks for it back)
     }
@@ -183,8 +182,7 @@ bool AgentChannel::identity_ready() const
 bool AgentChannel::identity_shown(std::chrono::milliseconds grace) const
 {
     std::lock_guard lock(mutex_);
-    return !identity_pending_ || drawn_user_.empty() || drawn_user_ == pending_user_ ||
-           std::chrono::steady_clock::now() - identity_sent_at_ >= grace;
+    return identity_ready_ || !identity_pending_ || std::chrono::steady_clock::now() - identity_sent_at_ >= grace;
 }
 
 int AgentChannel::agent_version() const
@@ -229,7 +227,6 @@ void AgentChannel::handle_line(const std::string& line)
         if (identity_pending_) {
             identity_pending_ = false;
             identity_ready_ = true;
-            drawn_user_ = pending_user_;
         }
         if (!first_ready_) {
             first_ready_ = std::chrono::steady_clock::now();

@@ -72,11 +72,9 @@ public:
     std::uint64_t ready_count() const;
     // True once a "ready" arrived after the last identity sent (the desktop took its identity).
     bool identity_ready() const;
-    // False while the screen may still show another user's name: an identity was sent that the
-    // guest has not drawn yet (no "ready" for it), the one drawn before it named a user, a
-    // different one, and `grace` has not passed. The display servers show no picture until it is
-    // true, so that nobody sees the name of the user before (a screen that says "unassigned"
-    // while the guest draws the new name gives nothing away, and is not held).
+    // True when the guest has drawn the identity it was last sent (its "ready"), or has had
+    // `grace` to do so: the display servers show no picture before, so that a new user never
+    // sees the name of the one before.
     bool identity_shown(std::chrono::milliseconds grace) const;
     // When the first "ready" arrived (steady clock); nullopt before.
     std::optional<std::chrono::steady_clock::time_point> first_ready_time() const;
@@ -98,8 +96,6 @@ private:
     bool identity_pending_ = false;
     bool identity_ready_ = false;
     std::chrono::steady_clock::time_point identity_sent_at_{};
-    std::string pending_user_;  // the user of the identity sent and not drawn yet
-    std::string drawn_user_;    // the user of the last identity the guest drew ("": none known)
     std::optional<GuestIdentity> last_identity_;
     std::optional<std::chrono::steady_clock::time_point> first_ready_;
     int agent_version_ = 0;
