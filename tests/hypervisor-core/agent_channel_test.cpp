@@ -148,19 +148,3 @@ TEST_CASE("agent: a guest line longer than the limit is dropped whole, not cut",
     CHECK(received == 1);
     CHECK(agent.ready_count() == 1);
 }
-
-TEST_CASE("agent: a new identity counts as shown once the guest has drawn it, or after the grace", "[devices][agent]")
-{
-    using std::chrono::milliseconds;
-    RecordingLine irq;
-    AgentChannel agent(irq);
-    CHECK(agent.identity_shown(milliseconds(500)));  // nothing sent: nothing to wait for
-    agent.send_identity({"desk-7", "ruth", std::string(64, 'c'), 1});
-    (void)guest_reads(agent);
-    CHECK_FALSE(agent.identity_shown(milliseconds(500)));  // the display servers hold their picture
-    CHECK(agent.identity_shown(milliseconds(0)));          // a guest that never answers is shown anyway
-    guest_writes(agent, "ready\n");
-    CHECK(agent.identity_shown(milliseconds(500)));
-    agent.send_identity({"desk-7", "", std::string(64, 'd'), 2});  // the user logs off: again
-    CHECK_FALSE(agent.identity_shown(milliseconds(500)));
-}

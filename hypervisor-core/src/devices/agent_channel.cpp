@@ -93,7 +93,6 @@ void AgentChannel::send_identity(const GuestIdentity& identity)
         std::lock_guard lock(mutex_);
         identity_pending_ = true;
         identity_ready_ = false;
-        identity_sent_at_ = std::chrono::steady_clock::now();
         last_identity_ = identity;
         last_identity_->seed_hex.clear();  // (a secret of the guest's; nobody asks for it back)
     }
@@ -177,12 +176,6 @@ bool AgentChannel::identity_ready() const
 {
     std::lock_guard lock(mutex_);
     return identity_ready_;
-}
-
-bool AgentChannel::identity_shown(std::chrono::milliseconds grace) const
-{
-    std::lock_guard lock(mutex_);
-    return identity_ready_ || !identity_pending_ || std::chrono::steady_clock::now() - identity_sent_at_ >= grace;
 }
 
 int AgentChannel::agent_version() const

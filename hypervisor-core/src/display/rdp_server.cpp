@@ -424,13 +424,7 @@ void RdpServer::client_connected(rdp_shadow_client* client)
 
 void RdpServer::client_disconnected(rdp_shadow_client* client)
 {
-    if (--clients_ == 0) {
-        // the next client's first picture comes from the surface: not this session's screen
-        rdpShadowSurface* surface = server_->surface;
-        EnterCriticalSection(&surface->lock);
-        std::memset(surface->data, 0, static_cast<std::size_t>(surface->scanline) * surface->height);
-        LeaveCriticalSection(&surface->lock);
-    }
+    --clients_;
     std::unique_ptr<Clipboard> gone;
     {
         std::lock_guard lock(clipboard_mutex_);
@@ -479,9 +473,6 @@ void RdpServer::capture_loop()
             continue;
         }
         announce_guest_clipboard();
-        if (!machine_.agent().identity_shown(identity_draw_grace)) {
-            continue;  // the guest is drawing a new user's name (display_server.h); the damage waits
-        }
         auto rects = fb.damage(machine_.vm(), damage_consumer_);
         if (full_refresh_.exchange(false)) {
             rects = {{0, 0, fb.width(), fb.height()}};

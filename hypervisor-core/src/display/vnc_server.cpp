@@ -141,10 +141,10 @@ VncServer::VncServer(Machine& machine, VncConfig config) : machine_(machine), co
     screen_->newClientHook = on_new_client;
     screen_->setXCutText = on_cut_text;
     screen_->setXCutTextUTF8 = on_cut_text_utf8;  // clients with the extended clipboard
-    // No deferral: the damage is already gathered by the frame clock (serve() marks it once per
-    // frame_interval), and the first picture after a connect goes out at once. (serve() holds
-    // clients while the guest draws a new user's name.)
-    screen_->deferUpdateTime = 0;
+    // A short deferral (the damage is gathered by the frame clock anyway). Not 0: the host agent
+    // tells the desktop its new user just before it hands out the ticket and the guest needs a
+    // moment to draw the name; an update sent at once could show the previous user's name.
+    screen_->deferUpdateTime = 5;
     // libvncserver does not listen on port 0: ask the kernel for a free port, then take it
     // (retrying should another process take it in between)
     for (int attempt = 0; attempt < 5 && port_ == 0; ++attempt) {
@@ -294,19 +294,6 @@ void VncServer::serve()
     while (!stop_) {
         // idle without clients: wake rarely; with clients: often enough for 60 updates a second
         const bool watched = clients_.load() > 0;
-        // The host agent tells the desktop its new user just before it hands out the ticket:
-        // until the guest has drawn the name (or had identity_draw_grace), clients are held (no
-        // message read, no update sent), so that nobody sees the name of the user before.
-        const bool hold = !machine_.agent().identity_shown(identity_draw_grace);
-        if (hold || held_) {
-            rfbClientIteratorPtr it = rfbGetClientIterator(screen_);
-            while (rfbClientPtr client = rfbClientIteratorNext(it)) client->onHold = hold ? TRUE : FALSE;
-            rfbReleaseClientIterator(it);
-            held_ = hold;
-        }
-        if (hold && watched) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));  // a held client's socket stays readable
-        }
         rfbProcessEvents(screen_, watched ? 4000 : 50000);
         send_guest_clipboard();
         const auto now = std::chrono::steady_clock::now();

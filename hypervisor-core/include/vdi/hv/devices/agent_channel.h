@@ -72,10 +72,6 @@ public:
     std::uint64_t ready_count() const;
     // True once a "ready" arrived after the last identity sent (the desktop took its identity).
     bool identity_ready() const;
-    // True when the guest has drawn the identity it was last sent (its "ready"), or has had
-    // `grace` to do so: the display servers show no picture before, so that a new user never
-    // sees the name of the one before.
-    bool identity_shown(std::chrono::milliseconds grace) const;
     // When the first "ready" arrived (steady clock); nullopt before.
     std::optional<std::chrono::steady_clock::time_point> first_ready_time() const;
     int agent_version() const;
@@ -95,7 +91,6 @@ private:
     std::uint64_t ready_count_ = 0;
     bool identity_pending_ = false;
     bool identity_ready_ = false;
-    std::chrono::steady_clock::time_point identity_sent_at_{};
     std::optional<GuestIdentity> last_identity_;
     std::optional<std::chrono::steady_clock::time_point> first_ready_;
     int agent_version_ = 0;

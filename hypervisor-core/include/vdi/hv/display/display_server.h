@@ -11,12 +11,6 @@
 
 namespace vdi::hv {
 
-// The host agent tells a desktop its new user just before it hands out the display ticket. Until
-// the guest has drawn the name (its agent's "ready"), the display servers show no picture, so a
-// new user never sees the name of the one before; a guest that takes longer than this is shown
-// anyway (it must not lock its user out).
-inline constexpr std::chrono::milliseconds identity_draw_grace{500};
-
 class DisplayServer {
 public:
     virtual ~DisplayServer() = default;

@@ -73,7 +73,6 @@ private:
     int damage_consumer_ = 0;
     int pointer_x_ = 0, pointer_y_ = 0;  // where the guest's pointer should be (display thread)
     int clipboard_listener_ = 0;
-    bool held_ = false;  // display thread: clients are on hold (identity_shown)
     std::mutex clipboard_mutex_;  // guards guest_clipboard_ (set on the vCPU thread)
     std::optional<std::string> guest_clipboard_;  // not yet sent to the clients
 };
