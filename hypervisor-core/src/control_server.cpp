@@ -364,6 +364,10 @@ nlohmann::json ControlServer::Handler::mouse(const nlohmann::json& request)
     return {{"ok", true}};
 }
 
+namespace {
+constexpr std::chrono::milliseconds identity_cleared_timeout{1500};  // under the host agent's 2 s
+}
+
 nlohmann::json ControlServer::Handler::identity(const nlohmann::json& request)
 {
     GuestIdentity identity;
@@ -380,7 +384,18 @@ nlohmann::json ControlServer::Handler::identity(const nlohmann::json& request)
         "time_ms",
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count());
+    // Taking a user's name away (a logoff) answers once the guest has drawn "nobody" (its
+    // "ready"), at most identity_cleared_timeout: the host agent tells the desktop before it
+    // serves the next connect, so the next user's first picture cannot show the previous name.
+    // Giving a name (a connect) answers at once: the host agent serves its desktops one at a time
+    // and must not wait for a guest on every connect.
+    const auto last = machine_.agent().last_identity();
+    const bool clearing = identity.user.empty() && last && !last->user.empty();
+    const std::uint64_t drawn = machine_.agent().ready_count() + 1;
     machine_.agent().send_identity(identity);
+    if (clearing) {
+        return {{"ok", true}, {"shown", machine_.agent().wait_ready(drawn, identity_cleared_timeout)}};
+    }
     return {{"ok", true}};
 }
 
