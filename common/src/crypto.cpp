@@ -59,27 +59,4 @@ std::string random_token(std::size_t bytes)
     return out;
 }
 
-std::string hash_password(std::string_view password, const PasswordHashParams& params)
-{
-    ensure_sodium();
-    char out[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str_alg(out, password.data(), password.size(), params.ops_limit, params.mem_limit,
-                              crypto_pwhash_ALG_ARGON2ID13) != 0) {
-        throw Error("Argon2id password hashing ran out of memory; lower the memory limit in the configuration");
-    }
-    return out;
-}
-
-bool verify_password(std::string_view password, const std::string& encoded_hash)
-{
-    ensure_sodium();
-    return crypto_pwhash_str_verify(encoded_hash.c_str(), password.data(), password.size()) == 0;
-}
-
-bool password_needs_rehash(const std::string& encoded_hash, const PasswordHashParams& params)
-{
-    ensure_sodium();
-    return crypto_pwhash_str_needs_rehash(encoded_hash.c_str(), params.ops_limit, params.mem_limit) != 0;
-}
-
 }  // namespace vdi

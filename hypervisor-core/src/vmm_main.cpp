@@ -1,4 +1,5 @@
 // vdi-vmm: the monitor process of one desktop VM (boot a kernel, serve its control socket).
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -6,6 +7,7 @@
 #include <iostream>
 #include <optional>
 #include <regex>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -28,6 +30,22 @@ int fail(const std::string& message)
 {
     std::cerr << "vdi-vmm: " << message << "\n";
     return 1;
+}
+
+// A VMM holds a few dozen descriptors (KVM, its vCPUs, event descriptors, the control socket,
+// display clients). libvncserver counts the open ones on every new VNC connection by trying
+// every number up to the soft limit (its fdQuota check): under an inherited limit of 20,000 that
+// is 20,000 system calls, about 7 ms, before the client sees the server's banner. 1,024 is far
+// more than a VMM opens and costs a fraction of a millisecond; a lower inherited limit stays.
+constexpr rlim_t kVmmOpenFiles = 1024;
+
+void limit_open_files()
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    limit.rlim_cur = std::min(limit.rlim_cur, kVmmOpenFiles);
+    limit.rlim_max = std::min(limit.rlim_max, kVmmOpenFiles);
+    ::setrlimit(RLIMIT_NOFILE, &limit);
 }
 
 }  // namespace
@@ -108,6 +126,8 @@ int main(int argc, char** argv)
     if (!std::regex_match(fb, size, std::regex(R"((\d{2,5})x(\d{2,5}))"))) {
         return fail("--fb must look like 1024x768");
     }
+
+    limit_open_files();
 
     // SIGTERM/SIGINT are taken by sigwait below; block them before any thread starts
     sigset_t signals;

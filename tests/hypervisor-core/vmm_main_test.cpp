@@ -238,6 +238,12 @@ TEST_CASE("vdi-vmm --sandbox: no capabilities, seccomp, and files only in its ow
     const auto status = read_text_file("/proc/" + std::to_string(vmm.pid()) + "/status");
     CHECK_THAT(status, Catch::Contains("Seccomp:\t2") && Catch::Contains("NoNewPrivs:\t1") &&
                            Catch::Contains("CapEff:\t0000000000000000") && Catch::Contains("CapBnd:\t0000000000000000"));
+    // at most 1,024 descriptors (libvncserver tries each number up to the limit on every connection)
+    const auto limits = read_text_file("/proc/" + std::to_string(vmm.pid()) + "/limits");
+    std::smatch open_files;
+    REQUIRE(std::regex_search(limits, open_files, std::regex(R"(Max open files\s+(\d+)\s+(\d+))")));
+    CHECK(std::stoul(open_files[1]) <= 1024);
+    CHECK(std::stoul(open_files[2]) <= 1024);
     // everything a desktop needs still works
     REQUIRE(wait_until([&] { return control(socket_path, R"({"cmd":"status"})")["identity_ready"] == true; }, 30s));
     CHECK(control(socket_path, R"({"cmd":"type","text":"ok"})")["ok"] == true);

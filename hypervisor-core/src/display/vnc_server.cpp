@@ -141,10 +141,10 @@ VncServer::VncServer(Machine& machine, VncConfig config) : machine_(machine), co
     screen_->newClientHook = on_new_client;
     screen_->setXCutText = on_cut_text;
     screen_->setXCutTextUTF8 = on_cut_text_utf8;  // clients with the extended clipboard
-    // A short deferral (the damage is gathered by the frame clock anyway). Not 0: the host agent
-    // tells the desktop its new user just before it hands out the ticket and the guest needs a
-    // moment to draw the name; an update sent at once could show the previous user's name.
-    screen_->deferUpdateTime = 5;
+    // No deferral: the frame clock gathers the damage already, and a client's update request is
+    // answered at once. (The previous user's name cannot be on it: the identity command that
+    // takes a name away answers once the guest has drawn "nobody", docs/display.md.)
+    screen_->deferUpdateTime = 0;
     // libvncserver does not listen on port 0: ask the kernel for a free port, then take it
     // (retrying should another process take it in between)
     for (int attempt = 0; attempt < 5 && port_ == 0; ++attempt) {
