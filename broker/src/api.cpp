@@ -32,6 +32,7 @@ std::string make_display_ticket(const std::string& protocol)
 
 Api::Api(ApiSettings settings, ConnectionPool& pool, TicketDelivery& tickets, Metrics& metrics, const Clock& clock)
     : settings_(std::move(settings)), pool_(pool), tickets_(tickets), metrics_(metrics), clock_(clock),
+      traces_(settings_.trace_logons ? std::make_unique<LogonTraceWriter>(pool) : nullptr),
       dummy_hash_(hash_password(random_token(16), settings_.password_hash))
 {
 }
@@ -91,7 +92,7 @@ void Api::handle(const HttpRequest& request, const RequestContext& context, Http
         }
         // the connect handler answers once the host agent has the ticket: no thread waits for that
         const Caller none;
-        const Call call{parsed, caller ? *caller : none, context,
+        const Call call{parsed, caller ? *caller : none, context, started,
                         [answer, route](HttpResponse r) { answer(route, std::move(r)); }};
         Reply reply = invoke(parsed.route->endpoint, call);
         if (reply.deferred) {
@@ -187,6 +188,8 @@ Api::Reply Api::invoke(Endpoint endpoint, const Call& call)
     case Endpoint::refresh_desktop: return refresh_desktop(call);
     case Endpoint::list_sessions: return list_sessions(call);
     case Endpoint::force_logoff: return force_logoff(call);
+    case Endpoint::post_timing: return post_timing(call);
+    case Endpoint::session_timing: return session_timing(call);
     case Endpoint::list_hosts: return list_hosts(call);
     case Endpoint::list_jobs: return list_jobs(call);
     case Endpoint::show_job: return show_job(call);

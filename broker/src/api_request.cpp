@@ -58,6 +58,16 @@ FieldSpec string_list(std::string name, bool required, std::size_t max_items)
     return f;
 }
 
+FieldSpec object_list(std::string name, bool required, std::size_t max_items)
+{
+    FieldSpec f;
+    f.name = std::move(name);
+    f.type = Type::object_list;
+    f.required = required;
+    f.max_length = max_items;
+    return f;
+}
+
 constexpr long long max_id = 9'000'000'000'000'000'000LL;
 constexpr long long day_s = 86'400;
 
@@ -102,6 +112,11 @@ std::vector<RouteSpec> make_routes()
          {}, Endpoint::connect},
         {"POST", "/api/v1/sessions/{id}/disconnect", user, {}, {}, Endpoint::disconnect},
         {"POST", "/api/v1/sessions/{id}/logoff", user, {}, {}, Endpoint::logoff},
+        // the thin client's stages of a connect, after its first picture (docs/logon-timing.md)
+        {"POST", "/api/v1/sessions/{id}/timing", user,
+         {integer("trace_id", true, 1, max_id), boolean("reconnect"), integer("total_us", true, 0, 3'600'000'000LL),
+          object_list("stages", true, 16)},
+         {}, Endpoint::post_timing},
         // administration: users and groups
         {"GET", "/api/v1/admin/users", admin, {}, {}, Endpoint::list_users},
         {"POST", "/api/v1/admin/users", admin,
@@ -151,6 +166,7 @@ std::vector<RouteSpec> make_routes()
         {"POST", "/api/v1/admin/desktops/{id}/refresh", admin, {}, {}, Endpoint::refresh_desktop},
         {"GET", "/api/v1/admin/sessions", admin, {}, with_paging({"user_id", "pool_id", "live"}), Endpoint::list_sessions},
         {"POST", "/api/v1/admin/sessions/{id}/logoff", admin, {}, {}, Endpoint::force_logoff},
+        {"GET", "/api/v1/admin/sessions/{id}/timing", admin, {}, {"limit"}, Endpoint::session_timing},
         {"GET", "/api/v1/admin/hosts", admin, {}, {}, Endpoint::list_hosts},
         {"GET", "/api/v1/admin/jobs", admin, {}, with_paging({"pool_id", "state"}), Endpoint::list_jobs},
         {"GET", "/api/v1/admin/jobs/{id}", admin, {}, {}, Endpoint::show_job},
@@ -246,6 +262,13 @@ void validate_field(const FieldSpec& spec, const nlohmann::json& value)
         if (value.size() > spec.max_length) bad("has more than " + std::to_string(spec.max_length) + " items");
         for (const auto& item : value) {
             if (!item.is_string() || item.get_ref<const std::string&>().size() > 64) bad("must hold short strings");
+        }
+        break;
+    case Type::object_list:
+        if (!value.is_array()) bad("must be a list of objects");
+        if (value.size() > spec.max_length) bad("has more than " + std::to_string(spec.max_length) + " items");
+        for (const auto& item : value) {
+            if (!item.is_object() || item.size() > 8) bad("must hold small objects");
         }
         break;
     }

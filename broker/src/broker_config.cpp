@@ -50,8 +50,8 @@ BrokerConfig load_broker_config(const Config& config, const BrokerOverrides& ove
     const toml::table& b = config.section("broker");
     reject_unknown_keys(b, "broker",
                    {"listen", "certificate", "private_key", "generate_certificate", "threads", "db_connections",
-                    "token_ttl_s", "ticket_ttl_s", "ticket_delivery_timeout_ms", "retry_after_s", "argon2",
-                    "throttle", "limits"});
+                    "token_ttl_s", "ticket_ttl_s", "ticket_delivery_timeout_ms", "retry_after_s", "trace_logons",
+                    "argon2", "throttle", "limits"});
     BrokerConfig out;
     if (b.contains("listen")) parse_listen(config_string(b, "broker", "listen", ""), out.http);
     out.http.certificate = config_string(b, "broker", "certificate", out.http.certificate.string());
@@ -69,6 +69,11 @@ BrokerConfig load_broker_config(const Config& config, const BrokerOverrides& ove
     api.ticket_delivery_timeout = std::chrono::milliseconds(config_integer<long>(
         b, "broker", "ticket_delivery_timeout_ms", api.ticket_delivery_timeout.count(), 100, 60000));
     api.retry_after_s = config_integer(b, "broker", "retry_after_s", api.retry_after_s, 1, 3600);
+    if (const auto* node = b.get("trace_logons")) {
+        const auto value = node->value<bool>();
+        if (!value) throw ConfigError("[broker] trace_logons must be true or false");
+        api.trace_logons = *value;
+    }
 
     const auto& argon = config_table(b, "broker", "argon2");
     reject_unknown_keys(argon, "broker.argon2", {"ops_limit", "mem_limit_kib"});
@@ -130,6 +135,7 @@ std::string describe_broker_config(const Config& config, const BrokerConfig& bro
     out.add("ticket_ttl_s", number(broker.api.ticket_ttl.count()));
     out.add("ticket_delivery_timeout_ms", number(broker.api.ticket_delivery_timeout.count()));
     out.add("retry_after_s", number(broker.api.retry_after_s));
+    out.add("trace_logons", broker.api.trace_logons);
     out.section("broker.argon2");
     out.add("ops_limit", number(broker.api.password_hash.ops_limit));
     out.add("mem_limit_kib", number(broker.api.password_hash.mem_limit / 1024));

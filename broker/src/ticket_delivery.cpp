@@ -76,6 +76,17 @@ void TicketDelivery::deliver(const std::string& payload)
     if (message.contains("error") && message["error"].is_string()) {
         ack.error = message["error"].get<std::string>();
     }
+    // [[stage, start_us, duration_us], ...]: anything else in it is ignored
+    if (const auto host = message.find("host"); host != message.end() && host->is_array() && host->size() <= 16) {
+        for (const auto& s : *host) {
+            if (s.is_array() && s.size() == 3 && s[0].is_string() &&
+                db::valid_stage_name(s[0].get_ref<const std::string&>()) && s[1].is_number_integer() &&
+                s[2].is_number_integer() && s[1].get<std::int64_t>() >= 0 && s[2].get<std::int64_t>() >= 0) {
+                ack.host_stages.push_back({"host", s[0].get<std::string>(), s[1].get<std::int64_t>(),
+                                           s[2].get<std::int64_t>()});
+            }
+        }
+    }
     AckHandler handler;
     {
         std::lock_guard lock(mutex_);

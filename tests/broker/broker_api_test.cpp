@@ -459,3 +459,165 @@ TEST_CASE("broker: SIGTERM lets a request in flight finish, then exits 0", "[bro
     REQUIRE(status);
     CHECK(*status == 0);
 }
+
+namespace {
+
+// The stages of `stages` (a level of the timing tree) by name, with their children.
+const json* stage_named(const json& stages, const std::string& component, const std::string& name)
+{
+    for (const auto& s : stages) {
+        if (s["component"] == component && s["stage"] == name) return &s;
+    }
+    return nullptr;
+}
+
+json client_report(long long trace_id, bool reconnect)
+{
+    // a plausible client trace: stages back to back with small gaps, 200 ms in all
+    return {{"trace_id", trace_id},
+            {"reconnect", reconnect},
+            {"total_us", 200'000},
+            {"stages",
+             json::array({{{"stage", "sign_in"}, {"start_us", 0}, {"duration_us", 120'000}},
+                          {{"stage", "desktop_list"}, {"start_us", 121'000}, {"duration_us", 3'000}},
+                          {{"stage", "connect_request"}, {"start_us", 125'000}, {"duration_us", 40'000}},
+                          {{"stage", "display_connection"}, {"start_us", 166'000}, {"duration_us", 10'000}},
+                          {{"stage", "display_authentication"}, {"start_us", 176'000}, {"duration_us", 2'000}},
+                          {{"stage", "first_picture"}, {"start_us", 178'000}, {"duration_us", 20'000}}})}};
+}
+
+}  // namespace
+
+TEST_CASE("broker: every connect opens a logon trace with the broker's and host agent's stages, the client adds its "
+          "own once, an admin reads the tree",
+          "[broker][timing]")
+{
+    World world;
+    TicketAcker acker(world.db.dsn(), world.host.id);
+    BrokerProcess broker(world.db.dsn(), "timing");
+    auto client = broker.client();
+    const auto alice = login(*client, "alice", "alice-secret");
+    const auto bob = login(*client, "bob", "bob-secret");
+    const auto root = login(*client, "root", "root-secret");
+
+    const auto connected = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice);
+    REQUIRE(connected.status == 200);
+    const auto session_id = connected.json()["session_id"].get<long long>();
+    REQUIRE(connected.json()["trace_id"].is_number_integer());
+    const auto trace_id = connected.json()["trace_id"].get<long long>();
+    const auto id = std::to_string(trace_id);
+    // the broker writes its stages off the request path, within a period
+    REQUIRE(vdi::test::wait_until(
+        [&] { return world.scalar("SELECT count(*) FROM logon_stages WHERE ticket_id = " + id) >= 8; }, 5s));
+    CHECK(world.scalar("SELECT count(*) FROM logon_stages WHERE ticket_id = " + id + " AND component = 'broker'") == 7);
+    CHECK(world.scalar("SELECT count(*) FROM logon_stages WHERE ticket_id = " + id + " AND component = 'host'") == 1);
+    CHECK(world.scalar("SELECT count(*) FROM logon_traces WHERE ticket_id = " + id + " AND session_id = " +
+                       std::to_string(session_id) + " AND NOT resumed AND reconnect IS NULL") == 1);
+
+    const std::string timing = "/api/v1/sessions/" + std::to_string(session_id) + "/timing";
+    const auto stored = [&] { return world.scalar("SELECT count(*) FROM logon_stages"); };
+    const auto before = stored();
+    // refused, changing nothing: another user, another session, a trace that does not exist, a
+    // forged stage, a negative time, a stage past the total, too many stages, a huge body
+    CHECK(client->post(timing, client_report(trace_id, false), bob).status == 404);
+    CHECK(client->post("/api/v1/sessions/" + std::to_string(session_id + 1000) + "/timing",
+                       client_report(trace_id, false), alice)
+              .status == 404);
+    CHECK(client->post(timing, client_report(trace_id + 1000, false), alice).status == 404);
+    auto forged = client_report(trace_id, false);
+    forged["stages"][0]["stage"] = "token_check";
+    CHECK(client->post(timing, forged, alice).status == 400);
+    auto negative = client_report(trace_id, false);
+    negative["stages"][1]["duration_us"] = -5;
+    CHECK(client->post(timing, negative, alice).status == 400);
+    auto late = client_report(trace_id, false);
+    late["stages"][5]["duration_us"] = 500'000;
+    CHECK(client->post(timing, late, alice).status == 400);
+    auto twice = client_report(trace_id, false);
+    twice["stages"].push_back(twice["stages"][0]);
+    CHECK(client->post(timing, twice, alice).status == 400);
+    auto many = client_report(trace_id, false);
+    for (int i = 0; i < 20; ++i) many["stages"].push_back(many["stages"][0]);
+    CHECK(client->post(timing, many, alice).status == 400);
+    auto huge = client_report(trace_id, false);
+    huge["padding"] = std::string(100 * 1024, 'x');
+    CHECK(client->post(timing, huge, alice).status == 413);
+    CHECK(stored() == before);
+
+    const auto posted = client->post(timing, client_report(trace_id, false), alice);
+    INFO(posted.body);
+    REQUIRE(posted.status == 200);
+    CHECK(stored() == before + 7);  // six stages and the total
+    CHECK(client->post(timing, client_report(trace_id, true), alice).status == 409);  // the first stands
+    CHECK(stored() == before + 7);
+
+    // the admin's tree: client stages on the root, the broker's request inside the connect
+    // request, the statement's parts and the host agent's stages inside the broker's
+    CHECK(client->get("/api/v1/admin/sessions/" + std::to_string(session_id) + "/timing", alice).status == 403);
+    const auto tree = client->get("/api/v1/admin/sessions/" + std::to_string(session_id) + "/timing", root);
+    INFO(tree.body);
+    REQUIRE(tree.status == 200);
+    const json body = tree.json();
+    const json& t = body["traces"].at(0);
+    CHECK(t["trace_id"] == trace_id);
+    CHECK(t["client_reported"] == true);
+    CHECK(t["total_ms"] == Approx(200.0));
+    double covered = 0, last_end = 0;
+    for (const auto& s : t["stages"]) {
+        CHECK(s["start_ms"].get<double>() >= last_end - 1e-9);  // in order, no overlap
+        CHECK(s["duration_ms"].get<double>() >= 0);
+        last_end = s["start_ms"].get<double>() + s["duration_ms"].get<double>();
+        covered += s["duration_ms"].get<double>();
+    }
+    CHECK(covered + t["unaccounted_ms"].get<double>() == Approx(t["total_ms"].get<double>()));
+    const json* request_stage = stage_named(t["stages"], "client", "connect_request");
+    REQUIRE(request_stage);
+    const json* broker_request = stage_named((*request_stage)["stages"], "broker", "request");
+    REQUIRE(broker_request);
+    CHECK((*broker_request)["start_ms"].get<double>() >= (*request_stage)["start_ms"].get<double>());
+    const json* statement = stage_named((*broker_request)["stages"], "broker", "statement");
+    REQUIRE(statement);
+    CHECK(stage_named((*statement)["stages"], "broker", "token_check"));
+    CHECK(stage_named((*statement)["stages"], "broker", "claim"));
+    const json* delivery = stage_named((*broker_request)["stages"], "broker", "ticket_delivery");
+    REQUIRE(delivery);
+    CHECK(stage_named((*delivery)["stages"], "host", "ticket_check"));
+    CHECK((*broker_request).contains("unaccounted_ms"));
+    // the pool's normal, from this one trace
+    CHECK((*request_stage)["pool_p50_ms"] == Approx(40.0));
+
+    // a reconnect opens its own trace, marked resumed by the broker and reconnect by the client
+    const auto again = client->post("/api/v1/desktops/office/connect", {{"protocol", "rdp"}}, alice);
+    REQUIRE(again.status == 200);
+    const auto second = again.json()["trace_id"].get<long long>();
+    CHECK(second != trace_id);
+    REQUIRE(client->post(timing, client_report(second, true), alice).status == 200);
+    REQUIRE(vdi::test::wait_until(
+        [&] {
+            return world.scalar("SELECT count(*) FROM logon_stages WHERE component = 'broker' AND stage = 'reconnect' "
+                                "AND ticket_id = " + std::to_string(second)) == 1;
+        },
+        5s));
+    const auto both = client->get("/api/v1/admin/sessions/" + std::to_string(session_id) + "/timing", root).json();
+    REQUIRE(both["traces"].size() == 2);
+    CHECK(both["traces"][0]["trace_id"] == second);  // newest first
+    CHECK(both["traces"][0]["resumed"] == true);
+    CHECK(both["traces"][0]["reconnect"] == true);
+    CHECK(both["traces"][1]["reconnect"] == false);
+    CHECK(client->get("/api/v1/admin/sessions/999999/timing", root).status == 404);
+}
+
+TEST_CASE("broker: with trace_logons = false a connect opens no trace", "[broker][timing]")
+{
+    World world;
+    TicketAcker acker(world.db.dsn(), world.host.id);
+    BrokerProcess broker(world.db.dsn(), "untraced", "", nullptr, "trace_logons = false");
+    auto client = broker.client();
+    const auto alice = login(*client, "alice", "alice-secret");
+    const auto connected = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice);
+    REQUIRE(connected.status == 200);
+    CHECK(connected.json()["trace_id"].is_null());
+    std::this_thread::sleep_for(300ms);
+    CHECK(world.scalar("SELECT count(*) FROM logon_traces") == 0);
+    CHECK(world.scalar("SELECT count(*) FROM logon_stages") == 0);
+}

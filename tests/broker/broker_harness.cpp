@@ -119,9 +119,16 @@ void TicketAcker::loop()
             // (as the host agent does: two statements, each its own transaction)
             db::in_autocommit(*connection, "acknowledge a ticket", [&](pqxx::nontransaction& tx) {
                 db::TicketRepository tickets(tx);
+                const auto checking = std::chrono::steady_clock::now();
                 if (tickets.find_for_delivery(message["ticket_id"].get<db::Id>(), sha256_hex(ticket))) {
+                    // a stage of its own, as the host agent reports them
+                    const auto checked = std::chrono::duration_cast<std::chrono::microseconds>(
+                                             std::chrono::steady_clock::now() - checking)
+                                             .count();
                     tickets.record_delivery(message["ticket_id"].get<db::Id>(),
-                                            error.empty() ? std::nullopt : std::optional<std::string>(error));
+                                            error.empty() ? std::nullopt : std::optional<std::string>(error),
+                                            nlohmann::json::array({nlohmann::json::array({"ticket_check", 0, checked})})
+                                                .dump());
                 }
             });
         }

@@ -20,6 +20,7 @@ public:
         connect(real_.get(), &thin_client::BrokerApi::desktopsListed, this, &thin_client::BrokerApi::desktopsListed);
         connect(real_.get(), &thin_client::BrokerApi::sessionDisconnected, this, &thin_client::BrokerApi::sessionDisconnected);
         connect(real_.get(), &thin_client::BrokerApi::sessionLoggedOff, this, &thin_client::BrokerApi::sessionLoggedOff);
+        connect(real_.get(), &thin_client::BrokerApi::timingReported, this, &thin_client::BrokerApi::timingReported);
         connect(real_.get(), &thin_client::BrokerApi::requestFailed, this, &thin_client::BrokerApi::requestFailed);
         connect(real_.get(), &thin_client::BrokerApi::desktopConnected, this, [this](api::ConnectResponse connection) {
             ++connects;
@@ -41,6 +42,7 @@ public:
     void connect_desktop(const QString& pool, const QString& protocol) override { real_->connect_desktop(pool, protocol); }
     void disconnect_session(api::Id id) override { real_->disconnect_session(id); }
     void logoff_session(api::Id id) override { real_->logoff_session(id); }
+    void report_timing(api::Id id, const api::TimingReport& report) override { real_->report_timing(id, report); }
     void forget() override { real_->forget(); }
     bool signed_in() const override { return real_->signed_in(); }
     QString broker_name() const override { return real_->broker_name(); }

@@ -43,8 +43,14 @@ public:
     }
     void disconnect_session(vdi::api::Id id) override { calls.push_back(QStringLiteral("disconnect %1").arg(id)); }
     void logoff_session(vdi::api::Id id) override { calls.push_back(QStringLiteral("logoff %1").arg(id)); }
+    void report_timing(vdi::api::Id id, const vdi::api::TimingReport& report) override
+    {
+        calls.push_back(QStringLiteral("timing %1").arg(id));
+        reports.push_back(report);
+    }
     void forget() override { calls.push_back("forget"); }
     bool signed_in() const override { return true; }
+    std::vector<vdi::api::TimingReport> reports;
     QString broker_name() const override { return QStringLiteral("broker.test:8443"); }
 
     int count(const QString& call) const { return static_cast<int>(std::count(calls.begin(), calls.end(), call)); }
@@ -148,6 +154,7 @@ ConnectResponse answer(vdi::api::Id session_id, const std::string& ticket, const
     c.port = 5901;
     c.protocol = protocol;
     c.ticket = ticket;
+    c.trace_id = 1000 + static_cast<vdi::api::Id>(ticket.size()) + static_cast<vdi::api::Id>(ticket.back());
     return c;
 }
 
@@ -511,6 +518,25 @@ TEST_CASE("every connect is traced from sign-in to the first picture painted, a 
                                                            "display_connection", "display_authentication",
                                                            "first_picture"});
     CHECK(back.duration("reconnect_wait") >= std::chrono::milliseconds(50));  // the policy's first delay
+
+    // each trace went to the broker once, for its own connect's trace id, in microseconds
+    REQUIRE(rig.broker.reports.size() == 2);
+    CHECK(rig.broker.count(QStringLiteral("timing 7")) == 2);
+    const auto& report = rig.broker.reports[0];
+    CHECK(report.trace_id == *answer(7, "ticket-1").trace_id);
+    CHECK_FALSE(report.reconnect);
+    CHECK(report.total_us == std::chrono::duration_cast<std::chrono::microseconds>(first.total()).count());
+    REQUIRE(report.stages.size() == first.stages.size());
+    for (std::size_t i = 0; i < report.stages.size(); ++i) {
+        CHECK(report.stages[i].stage == first.stages[i].name);
+        CHECK(report.stages[i].start_us >= 0);
+        CHECK(report.stages[i].start_us + report.stages[i].duration_us <= report.total_us);
+    }
+    CHECK(rig.broker.reports[1].reconnect);
+    CHECK(rig.broker.reports[1].trace_id == *answer(7, "ticket-3").trace_id);
+    // a failed report is nobody's business on the screen
+    emit rig.broker.requestFailed(BrokerRequest::timing, error_of(BrokerErrorKind::unreachable));
+    CHECK(rig.controller.phase() == Phase::connected);
 }
 
 TEST_CASE("a trace counts the user's time on the pool screen as a stage of its own")

@@ -45,6 +45,53 @@ std::string session_state(e2e::Backend& backend, vdi::api::Id session_id)
     });
 }
 
+// The stored logon trace of a connect (docs/logon-timing.md): the client's stages in order and
+// non-negative, within the total; the broker's and the host agent's with it.
+void check_trace(e2e::Backend& backend, const vdi::api::ConnectResponse& connection, bool reconnect)
+{
+    REQUIRE(connection.trace_id);
+    const auto id = *connection.trace_id;
+    const auto count = [&](const char* component) {
+        return backend.tx([&](pqxx::work& t) {
+            return t.exec_params1("SELECT count(*) FROM logon_stages WHERE ticket_id = $1 AND component = $2", id,
+                                  component)[0].as<long>();
+        });
+    };
+    // (the client reports after its first picture; the broker writes within a period)
+    REQUIRE(wait_for([&] { return count("client") >= 7 && count("broker") == 7; }, 10s));
+    CHECK(count("host") >= 3);  // queued, ticket_check, ticket_to_display (identity when it changed)
+    const auto rows = backend.tx([&](pqxx::work& t) {
+        std::vector<std::tuple<std::string, long long, long long>> out;
+        for (const auto& r : t.exec_params("SELECT stage, start_us, duration_us FROM logon_stages WHERE ticket_id = $1 "
+                                           "AND component = 'client' ORDER BY start_us, stage <> 'total'",
+                                           id)) {
+            out.emplace_back(r[0].as<std::string>(), r[1].as<long long>(), r[2].as<long long>());
+        }
+        return out;
+    });
+    long long total = 0, covered = 0, end = 0;
+    std::vector<std::string> names;
+    for (const auto& [stage, start, duration] : rows) {
+        CHECK(start >= 0);
+        CHECK(duration >= 0);
+        if (stage == "total") {
+            total = duration;
+            continue;
+        }
+        CHECK(start >= end);  // in order
+        end = start + duration;
+        covered += duration;
+        names.push_back(stage);
+    }
+    CHECK(names.front() == (reconnect ? "reconnect_wait" : "sign_in"));
+    CHECK(names.back() == "first_picture");
+    CHECK(covered <= total);
+    CHECK(end <= total);
+    CHECK(backend.tx([&](pqxx::work& t) {
+        return t.exec_params1("SELECT reconnect FROM logon_traces WHERE ticket_id = $1", id)[0].as<bool>();
+    }) == reconnect);
+}
+
 // The VMM's own screenshot of a desktop (its framebuffer as the guest drew it).
 QImage vmm_screenshot(e2e::Backend& backend, const std::string& desktop)
 {
@@ -112,6 +159,7 @@ TEST_CASE("a user signs in at the terminal, works on the desktop over VNC, survi
     CHECK(first.protocol == "vnc");
     CHECK(terminal.view().session().protocol_name() == QStringLiteral("VNC"));
     CHECK(terminal.view().hasFocus());
+    check_trace(backend, first, false);
 
     // the desktop knows its user, and the terminal shows what the VMM has
     REQUIRE(wait_for([&] { return terminal.bar_shows_user(first.desktop, "ruth"); }, 30s));
@@ -152,6 +200,7 @@ TEST_CASE("a user signs in at the terminal, works on the desktop over VNC, survi
     CHECK(terminal.app->controller().connection()->desktop == first.desktop);
     CHECK(wait_for([&] { return terminal.window_shows("Hello, Ruth! pasted-42"); }, 30s));
     CHECK(session_state(backend, first.session_id) == "active");
+    check_trace(backend, *terminal.app->controller().connection(), true);
 
     // Disconnect from the bar: the desktop is kept, the terminal shows the login screen, empty
     terminal.click_bar_button("disconnect");
@@ -191,6 +240,7 @@ TEST_CASE("over RDP the terminal shows the user's desktop, types into it, shares
     const auto session = *terminal.app->controller().connection();
     CHECK(session.protocol == "rdp");
     CHECK(terminal.view().session().protocol_name() == QStringLiteral("RDP"));
+    check_trace(backend, session, false);
     REQUIRE(wait_for([&] { return terminal.bar_shows_user(session.desktop, "sam"); }, 30s));
     CHECK(wait_for([&] { return alike(terminal.picture().image, vmm_screenshot(backend, session.desktop)) > 0.999; }, 20s));
 

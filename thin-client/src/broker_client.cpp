@@ -45,6 +45,7 @@ QString request_name(BrokerRequest request)
     case BrokerRequest::connect: return QStringLiteral("connect");
     case BrokerRequest::disconnect: return QStringLiteral("disconnect");
     case BrokerRequest::logoff: return QStringLiteral("logoff");
+    case BrokerRequest::timing: return QStringLiteral("timing");
     }
     return QStringLiteral("request");
 }
@@ -109,6 +110,12 @@ void BrokerClient::disconnect_session(api::Id session_id)
 void BrokerClient::logoff_session(api::Id session_id)
 {
     send(BrokerRequest::logoff, "POST", QStringLiteral("sessions/%1/logoff").arg(session_id), "{}");
+}
+
+void BrokerClient::report_timing(api::Id session_id, const api::TimingReport& report)
+{
+    send(BrokerRequest::timing, "POST", QStringLiteral("sessions/%1/timing").arg(session_id),
+         QByteArray::fromStdString(nlohmann::json(report).dump()));
 }
 
 void BrokerClient::send(BrokerRequest request, const QByteArray& method, const QString& path, const QByteArray& body)
@@ -198,6 +205,7 @@ void BrokerClient::send(BrokerRequest request, const QByteArray& method, const Q
                 emit sessionDisconnected(json.get<api::DisconnectResponse>().session_id);
                 break;
             case BrokerRequest::logoff: emit sessionLoggedOff(json.get<api::LogoffResponse>()); break;
+            case BrokerRequest::timing: emit timingReported(json.value("trace_id", api::Id{0})); break;
             }
         } catch (const std::exception& e) {
             error.kind = BrokerErrorKind::bad_response;

@@ -57,4 +57,19 @@ std::chrono::nanoseconds ConnectTrace::unaccounted() const
     return total() - covered;
 }
 
+api::TimingReport timing_report(const ConnectTrace& trace, api::Id trace_id)
+{
+    const auto us = [&](TraceClock::time_point t) {
+        return std::chrono::duration_cast<std::chrono::microseconds>(t - trace.origin).count();
+    };
+    api::TimingReport report;
+    report.trace_id = trace_id;
+    report.reconnect = trace.reconnect;
+    report.total_us = std::chrono::duration_cast<std::chrono::microseconds>(trace.total()).count();
+    for (const auto& stage : trace.stages) {
+        report.stages.push_back({stage.name, us(stage.start), us(stage.end) - us(stage.start)});
+    }
+    return report;
+}
+
 }  // namespace vdi::thin_client

@@ -319,6 +319,7 @@ void SessionController::on_first_painted()
     tracing_ = false;
     last_trace_ = trace_;
     emit traceReady(trace_);
+    if (connection_ && connection_->trace_id) broker_.report_timing(connection_->session_id, timing_report(trace_, *connection_->trace_id));
 }
 
 void SessionController::on_display_lost(view::DisconnectReason reason, const QString& message)
@@ -390,6 +391,7 @@ void SessionController::reconnect_now()
 
 void SessionController::on_failed(BrokerRequest request, const BrokerError& error)
 {
+    if (request == BrokerRequest::timing) return;  // (the user's session does not depend on it)
     if (request == BrokerRequest::desktops) listing_ = Listing::none;
     if (phase_ == Phase::closing) {
         if (request == BrokerRequest::logout) finish({});

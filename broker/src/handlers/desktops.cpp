@@ -79,11 +79,18 @@ Api::Reply Api::connect(const Call& call)
     // the hot path of every logon: one statement (sql/0004_broker_connect.sql), its own
     // transaction, and the ticket is on its way to the host agent when it returns; the database
     // connection goes back to the pool before the wait for the agent's acknowledgement
+    ask.trace = traces_ != nullptr;
+    using Steady = std::chrono::steady_clock;
+    Steady::time_point acquired, answered_by_db;
+    const Steady::time_point asked = Steady::now();
     const auto done = [&] {
         auto lease = pool_.acquire();
-        return db::in_autocommit(*lease, "connect a user to a desktop", [&](pqxx::nontransaction& tx) {
+        acquired = Steady::now();
+        auto result = db::in_autocommit(*lease, "connect a user to a desktop", [&](pqxx::nontransaction& tx) {
             return db::SessionRepository(tx).connect(ask);
         });
+        answered_by_db = Steady::now();
+        return result;
     }();
     const auto unavailable = [&](const std::string& message) {
         return ApiError(503, "desktop_unavailable", message, settings_.retry_after_s);
@@ -114,12 +121,40 @@ Api::Reply Api::connect(const Call& call)
         metrics_.assignment();
     }
     // the answer goes out when the host agent acknowledges the ticket; no thread waits meanwhile
-    const nlohmann::json body = api::ConnectResponse{done.session_id,   ask.pool,   done.desktop_name,
-                                                     done.host_address, done.port,  protocol_name,
-                                                     ask.ticket,        done.ticket_expires_at, reconnected};
+    api::ConnectResponse response{done.session_id,   ask.pool,   done.desktop_name,
+                                  done.host_address, done.port,  protocol_name,
+                                  ask.ticket,        done.ticket_expires_at, reconnected};
+    if (traces_) response.trace_id = done.ticket_id;
+    const nlohmann::json body = response;
+    // the broker's stages, from the request (its block is placed in the client's connect request)
+    const auto us = [start = call.started](Steady::time_point t) {
+        return std::chrono::duration_cast<std::chrono::microseconds>(t - start).count();
+    };
+    std::vector<db::LogonStage> stages;
+    if (traces_) {
+        const auto statement_us = us(answered_by_db) - us(acquired);
+        const auto inside_us = (done.token_check + done.claim + done.ticket).count();
+        // the statement's own parts, centred in its round trip (the database's clock: lengths only)
+        auto at = us(acquired) + std::max<std::int64_t>(0, (statement_us - inside_us) / 2);
+        stages = {{"broker", "connection_wait", us(asked), us(acquired) - us(asked)},
+                  {"broker", "statement", us(acquired), statement_us},
+                  {"broker", "token_check", at, done.token_check.count()}};
+        at += done.token_check.count();
+        stages.push_back({"broker", reconnected ? "reconnect" : "claim", at, done.claim.count()});
+        at += done.claim.count();
+        stages.push_back({"broker", "ticket", at, done.ticket.count()});
+    }
     tickets_.on_ack(done.ticket_id, settings_.ticket_delivery_timeout,
                     [answer = call.answer_later, body, ticket_id = done.ticket_id, desktop_id = done.desktop_id,
-                     retry_after_s = settings_.retry_after_s](std::optional<TicketAck> ack) {
+                     retry_after_s = settings_.retry_after_s, writer = traces_.get(), stages = std::move(stages), us,
+                     delivering = answered_by_db](std::optional<TicketAck> ack) mutable {
+                        if (writer) {
+                            const auto now = Steady::now();
+                            stages.push_back({"broker", "ticket_delivery", us(delivering), us(now) - us(delivering)});
+                            stages.push_back({"broker", "request", 0, us(now)});
+                            if (ack) stages.insert(stages.end(), ack->host_stages.begin(), ack->host_stages.end());
+                            writer->add(ticket_id, std::move(stages));
+                        }
                         if (ack && ack->ok) {
                             answer(json_response(200, body));
                             return;

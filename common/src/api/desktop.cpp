@@ -27,6 +27,18 @@ constexpr auto connect_response_fields = [](auto& v, auto&& f) {
     f("ticket", v.ticket);
     f("ticket_expires_at", v.ticket_expires_at);
     f("reconnected", v.reconnected);
+    f("trace_id", v.trace_id);
+};
+constexpr auto timing_stage_fields = [](auto& v, auto&& f) {
+    f("stage", v.stage);
+    f("start_us", v.start_us);
+    f("duration_us", v.duration_us);
+};
+constexpr auto timing_report_fields = [](auto& v, auto&& f) {
+    f("trace_id", v.trace_id);
+    f("reconnect", v.reconnect);
+    f("total_us", v.total_us);
+    f("stages", v.stages);
 };
 constexpr auto desktop_fields = [](auto& v, auto&& f) {
     f("id", v.id);
@@ -65,6 +77,10 @@ void to_json(nlohmann::json& j, const ConnectRequest& v) { field::write_request(
 void from_json(const nlohmann::json& j, ConnectRequest& v) { field::read(j, v, connect_request_fields); }
 void to_json(nlohmann::json& j, const ConnectResponse& v) { field::write_response(j, v, connect_response_fields); }
 void from_json(const nlohmann::json& j, ConnectResponse& v) { field::read(j, v, connect_response_fields); }
+void to_json(nlohmann::json& j, const TimingStage& v) { field::write_request(j, v, timing_stage_fields); }
+void from_json(const nlohmann::json& j, TimingStage& v) { field::read(j, v, timing_stage_fields); }
+void to_json(nlohmann::json& j, const TimingReport& v) { field::write_request(j, v, timing_report_fields); }
+void from_json(const nlohmann::json& j, TimingReport& v) { field::read(j, v, timing_report_fields); }
 void to_json(nlohmann::json& j, const Desktop& v) { field::write_response(j, v, desktop_fields); }
 void from_json(const nlohmann::json& j, Desktop& v) { field::read(j, v, desktop_fields); }
 void to_json(nlohmann::json& j, const DesktopRefreshed& v) { field::write_response(j, v, desktop_refreshed_fields); }

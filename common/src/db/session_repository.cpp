@@ -122,9 +122,9 @@ ConnectResult SessionRepository::connect(const ConnectRequest& r)
 {
     const auto row = exec_cached(tx_, "vdi_broker_connect",
                                  "SELECT * FROM broker_connect(decode($1, 'hex'), $2, $3::display_protocol, $4, "
-                                 "decode($5, 'hex'), $6, $7)",
+                                 "decode($5, 'hex'), $6, $7, $8)",
                                  r.api_token_hash_hex, r.pool, to_string(r.protocol), r.client_address,
-                                 r.ticket_hash_hex, r.ticket, static_cast<int>(r.ticket_ttl.count()))
+                                 r.ticket_hash_hex, r.ticket, static_cast<int>(r.ticket_ttl.count()), r.trace)
                          .at(0);
     ConnectResult out;
     out.outcome = enum_from_string<ConnectOutcome>(get<std::string>(row, "outcome"));
@@ -138,6 +138,9 @@ ConnectResult SessionRepository::connect(const ConnectRequest& r)
         out.port = get<int>(row, "port");
         out.ticket_id = get<std::int64_t>(row, "ticket_id");
         out.ticket_expires_at = get_time(row, "ticket_expires_at");
+        out.token_check = std::chrono::microseconds(get<std::int64_t>(row, "token_us"));
+        out.claim = std::chrono::microseconds(get<std::int64_t>(row, "claim_us"));
+        out.ticket = std::chrono::microseconds(get<std::int64_t>(row, "ticket_us"));
     }
     return out;
 }

@@ -62,7 +62,7 @@ std::optional<DeliverableTicket> TicketRepository::find_for_delivery(Id id, cons
                      });
 }
 
-bool TicketRepository::record_delivery(Id id, const std::optional<std::string>& error)
+bool TicketRepository::record_delivery(Id id, const std::optional<std::string>& error, const std::string& host_stages)
 {
     // one statement: the outcome, and (only if it was recorded now) the notice the waiting
     // broker hears at commit
@@ -70,8 +70,8 @@ bool TicketRepository::record_delivery(Id id, const std::optional<std::string>& 
                             "THEN now() END, delivery_error = $2 WHERE id = $1 AND delivered_at IS NULL "
                             "AND delivery_error IS NULL RETURNING id) "
                             "SELECT pg_notify('vdi_ticket_acks', json_build_object('ticket_id', u.id, 'ok', "
-                            "$2::text IS NULL, 'error', $2::text)::text) FROM u",
-                            id, error)
+                            "$2::text IS NULL, 'error', $2::text, 'host', $3::json)::text) FROM u",
+                            id, error, host_stages)
                 .empty();
 }
 

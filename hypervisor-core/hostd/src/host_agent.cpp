@@ -27,7 +27,8 @@ namespace {
 std::atomic<int> notifications{0};
 std::unique_ptr<db::Listener> listener;         // desktops changed: wakes the reconcile loop
 std::unique_ptr<db::Listener> ticket_listener;  // display tickets for this host (deliver_tickets())
-std::vector<std::string> ticket_queue;          // payloads not yet handled (agent thread only)
+// payloads not yet handled, with when they came (agent thread only)
+std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> ticket_queue;
 
 }  // namespace
 
@@ -172,7 +173,9 @@ bool HostAgent::wait_for_work(std::chrono::milliseconds timeout)
 void HostAgent::listen_for_tickets()
 {
     ticket_listener = std::make_unique<db::Listener>(*db_, "vdi_tickets_" + std::to_string(host_id_),
-                                                     [](const std::string& payload) { ticket_queue.push_back(payload); });
+                                                     [](const std::string& payload) {
+                                                         ticket_queue.emplace_back(payload, std::chrono::steady_clock::now());
+                                                     });
 }
 
 void HostAgent::deliver_tickets()
@@ -182,9 +185,21 @@ void HostAgent::deliver_tickets()
     }
     db_->get_notifs();  // (also called from wait_for_work; cheap when nothing is pending)
     auto log = logger("hostd");
-    std::vector<std::string> pending;
+    std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> pending;
     pending.swap(ticket_queue);
-    for (const auto& payload : pending) {
+    for (const auto& [payload, received] : pending) {
+        // this agent's logon stages of the delivery, from the notice's arrival (docs/logon-timing.md)
+        nlohmann::json stages = nlohmann::json::array();
+        auto mark = std::chrono::steady_clock::now();
+        const auto us = [received = received](std::chrono::steady_clock::time_point t) {
+            return std::chrono::duration_cast<std::chrono::microseconds>(t - received).count();
+        };
+        const auto stage = [&](const char* name) {
+            const auto now = std::chrono::steady_clock::now();
+            stages.push_back(nlohmann::json::array({name, us(mark), us(now) - us(mark)}));
+            mark = now;
+        };
+        stage("queued");
         const auto message = nlohmann::json::parse(payload, nullptr, false);
         if (!message.is_object() || !message.contains("ticket_id") || !message.contains("ticket") ||
             !message.contains("desktop_id") || !message["ticket"].is_string()) {
@@ -200,6 +215,7 @@ void HostAgent::deliver_tickets()
             // the plaintext must match the hash the broker stored: a forged or replayed
             // notification changes nothing
             const auto stored = tickets.find_for_delivery(ticket_id, sha256_hex(ticket));
+            stage("ticket_check");
             if (!stored || stored->desktop_id != desktop_id) {
                 log->warn("ticket does not match a deliverable ticket; ignored ticket={}", ticket_id);
                 return;
@@ -218,19 +234,21 @@ void HostAgent::deliver_tickets()
                     } else {
                         log->info("desktop told its user desktop={} session={}", desktop_id, stored->session_id);
                     }
+                    stage("identity");
                 }
                 const nlohmann::json request = {{"cmd", "display_ticket"},
                                                 {"protocol", db::to_string(stored->protocol)},
                                                 {"ticket", ticket},
                                                 {"ttl_s", message.value("ttl_s", 60)}};
                 const auto response = it->second->request(request);
+                stage("ticket_to_display");
                 if (!response) {
                     error = "the desktop's VMM did not answer";
                 } else if (!response->value("ok", false)) {
                     error = response->value("error", std::string("the VMM refused the ticket"));
                 }
             }
-            tickets.record_delivery(ticket_id, error);
+            tickets.record_delivery(ticket_id, error, stages.dump());
             if (error) {
                 log->warn("ticket not delivered ticket={} desktop={} reason=\"{}\"", ticket_id, desktop_id, *error);
             } else {

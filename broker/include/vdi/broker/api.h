@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,7 @@
 #include "vdi/broker/api_request.h"
 #include "vdi/broker/connection_pool.h"
 #include "vdi/broker/http_server.h"
+#include "vdi/broker/logon_timing.h"
 #include "vdi/broker/metrics.h"
 #include "vdi/broker/ticket_delivery.h"
 #include "vdi/common/clock.h"
@@ -42,6 +44,7 @@ struct ApiSettings {
     std::chrono::milliseconds ticket_delivery_timeout{5000};
     ThrottlePolicy throttle;
     int retry_after_s = 5;  // told to clients when no desktop is ready or the database is down
+    bool trace_logons = true;  // every connect's logon trace (docs/logon-timing.md)
 };
 
 class Api {
@@ -72,6 +75,7 @@ public:
         const ParsedRequest& request;
         const Caller& caller;
         const RequestContext& context;
+        std::chrono::steady_clock::time_point started;  // the request complete (the broker's logon stages count from here)
         // for a handler that answers later, from another thread (connect)
         std::function<void(HttpResponse)> answer_later;
     };
@@ -115,6 +119,8 @@ private:
     Reply disconnect(const Call& call);
     Reply logoff(const Call& call);
     Reply force_logoff(const Call& call);
+    Reply post_timing(const Call& call);
+    Reply session_timing(const Call& call);
     Reply list_sessions(const Call& call);
     // users.cpp
     Reply list_users(const Call& call);
@@ -167,6 +173,7 @@ private:
     TicketDelivery& tickets_;
     Metrics& metrics_;
     const Clock& clock_;
+    std::unique_ptr<LogonTraceWriter> traces_;  // when settings_.trace_logons
     std::string dummy_hash_;  // verified against for unknown users, so timing does not tell
 };
 

@@ -38,7 +38,7 @@ enum class Access { public_, user, user_in_statement, admin };
 
 // A JSON body field: its type and bounds.
 struct FieldSpec {
-    enum class Type { string, integer, boolean, string_list };
+    enum class Type { string, integer, boolean, string_list, object_list };
     std::string name;
     Type type = Type::string;
     bool required = false;
@@ -55,7 +55,7 @@ enum class Endpoint {
     // operations (broker/src/handlers/operations.cpp)
     healthz, readyz, metrics,
     // thin clients: auth.cpp, desktops.cpp, sessions.cpp
-    login, logout, me, desktops, connect, disconnect, logoff,
+    login, logout, me, desktops, connect, disconnect, logoff, post_timing,
     // administration: one file per resource in broker/src/handlers/
     list_users, create_user, show_user, update_user, delete_user, disable_user,
     list_groups, create_group, show_group, delete_group, add_member, remove_member,
@@ -63,7 +63,7 @@ enum class Endpoint {
     push_image,
     list_images, create_image, show_image, update_image,
     list_desktops, refresh_desktop,
-    list_sessions, force_logoff,
+    list_sessions, force_logoff, session_timing,
     list_hosts,
     list_jobs, show_job, cancel_job,
     list_audit,

@@ -22,15 +22,20 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 #include <thread>
 #include <unordered_map>
 #include <utility>
+
+#include "vdi/common/db/logon_timing_repository.h"
 
 namespace vdi::broker {
 
 struct TicketAck {
     bool ok = false;
     std::string error;
+    // the host agent's stages of the delivery, on its clock (logon timing; empty when it sent none)
+    std::vector<db::LogonStage> host_stages;
 };
 
 class TicketDelivery {

@@ -22,7 +22,7 @@ class QNetworkAccessManager;
 
 namespace vdi::thin_client {
 
-enum class BrokerRequest { login, logout, desktops, connect, disconnect, logoff };
+enum class BrokerRequest { login, logout, desktops, connect, disconnect, logoff, timing };
 QString request_name(BrokerRequest request);
 
 class BrokerApi : public QObject {
@@ -37,6 +37,9 @@ public:
     virtual void connect_desktop(const QString& pool, const QString& protocol) = 0;  // protocol "vnc" | "rdp"
     virtual void disconnect_session(api::Id session_id) = 0;
     virtual void logoff_session(api::Id session_id) = 0;
+    // The client's stages of a connect (POST /api/v1/sessions/{id}/timing); nothing a user sees
+    // depends on it, so a failure only comes back as requestFailed(timing).
+    virtual void report_timing(api::Id session_id, const api::TimingReport& report) = 0;
     virtual void forget() = 0;                                      // drop the token, abort requests
     virtual bool signed_in() const = 0;
     virtual QString broker_name() const = 0;                        // "host:port" for messages
@@ -48,6 +51,7 @@ signals:
     void desktopConnected(const vdi::api::ConnectResponse& connection);
     void sessionDisconnected(vdi::api::Id session_id);
     void sessionLoggedOff(const vdi::api::LogoffResponse& response);
+    void timingReported(vdi::api::Id trace_id);
     void requestFailed(vdi::thin_client::BrokerRequest request, const vdi::thin_client::BrokerError& error);
 };
 
@@ -67,6 +71,7 @@ public:
     void connect_desktop(const QString& pool, const QString& protocol) override;
     void disconnect_session(api::Id session_id) override;
     void logoff_session(api::Id session_id) override;
+    void report_timing(api::Id session_id, const api::TimingReport& report) override;
     void forget() override;
     bool signed_in() const override { return !token_.isEmpty(); }
     QString broker_name() const override;

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "vdi/common/api/desktop.h"
+
 namespace vdi::thin_client {
 
 using TraceClock = std::chrono::steady_clock;
@@ -48,5 +50,9 @@ struct ConnectTrace {
     std::chrono::nanoseconds unaccounted() const;
     bool has(std::string_view name) const;
 };
+
+// The trace as the broker takes it (POST /api/v1/sessions/{id}/timing): microseconds from the
+// origin, the total, the reconnect flag.
+api::TimingReport timing_report(const ConnectTrace& trace, api::Id trace_id);
 
 }  // namespace vdi::thin_client

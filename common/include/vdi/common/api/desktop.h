@@ -43,6 +43,22 @@ struct ConnectResponse {
     std::string ticket;  // the one-time display password
     Time ticket_expires_at;
     bool reconnected = false;
+    // the connect's logon trace, to report the client's stages to (absent when tracing is off)
+    std::optional<Id> trace_id;
+};
+
+// POST /api/v1/sessions/{id}/timing: the thin client's stages of one connect, on its own clock,
+// in microseconds from the Login button (or the drop, for a reconnect)
+struct TimingStage {
+    std::string stage;  // one of the client stages (docs/logon-timing.md)
+    long long start_us = 0;
+    long long duration_us = 0;
+};
+struct TimingReport {
+    Id trace_id = 0;
+    bool reconnect = false;
+    long long total_us = 0;
+    std::vector<TimingStage> stages;
 };
 
 // ---- administration
@@ -85,6 +101,10 @@ void to_json(nlohmann::json& j, const ConnectRequest& v);
 void from_json(const nlohmann::json& j, ConnectRequest& v);
 void to_json(nlohmann::json& j, const ConnectResponse& v);
 void from_json(const nlohmann::json& j, ConnectResponse& v);
+void to_json(nlohmann::json& j, const TimingStage& v);
+void from_json(const nlohmann::json& j, TimingStage& v);
+void to_json(nlohmann::json& j, const TimingReport& v);
+void from_json(const nlohmann::json& j, TimingReport& v);
 void to_json(nlohmann::json& j, const Desktop& v);
 void from_json(const nlohmann::json& j, Desktop& v);
 void to_json(nlohmann::json& j, const DesktopRefreshed& v);

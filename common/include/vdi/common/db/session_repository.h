@@ -60,6 +60,7 @@ struct ConnectRequest {
     std::string ticket_hash_hex;  // SHA-256 of the ticket, stored
     std::string ticket;           // the plaintext, sent to the host agent and stored nowhere
     std::chrono::seconds ticket_ttl{30};
+    bool trace = true;  // open the connect's logon trace (logon_traces, keyed by the ticket)
 };
 
 // What came of it. The fields after `outcome` are set for assigned and reconnected (pool_id
@@ -75,6 +76,9 @@ struct ConnectResult {
     int port = 0;
     std::int64_t ticket_id = 0;
     Timestamp ticket_expires_at;
+    // the statement's own parts, on the database server's clock: the token check, the claim (or
+    // the reconnect) with its session, and the ticket with its notice, audit and trace
+    std::chrono::microseconds token_check{0}, claim{0}, ticket{0};
 };
 
 // A live session that a limit of its pool ends (pool manager: session policies).

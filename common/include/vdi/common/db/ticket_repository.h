@@ -44,8 +44,9 @@ public:
     // record_delivery() records only the first outcome, so the two can run as separate statements.
     std::optional<DeliverableTicket> find_for_delivery(Id id, const std::string& ticket_hash_hex);
     // Records that the ticket reached its VMM (error empty) or could not, and notifies
-    // 'vdi_ticket_acks' at commit. False if an outcome was already recorded.
-    bool record_delivery(Id id, const std::optional<std::string>& error);
+    // 'vdi_ticket_acks' at commit, with `host_stages` (the agent's logon stages, a JSON array of
+    // [stage, start_us, duration_us]) in the notice. False if an outcome was already recorded.
+    bool record_delivery(Id id, const std::optional<std::string>& error, const std::string& host_stages = "[]");
     // Deletes tickets that expired more than `keep` ago; returns how many.
     int purge_expired(std::chrono::seconds keep);
 
