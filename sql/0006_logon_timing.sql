@@ -1,44 +1,49 @@
 -- Logon timing (issue 14): every connect traced stage by stage, by each component on its own
 -- clock, stored with the session (docs/logon-timing.md).
 --
--- A trace is keyed by its connect's display ticket: the broker opens it in broker_connect() (the
--- same statement that issues the ticket), and the broker (its own stages and the host agent's,
--- which come with the ticket's acknowledgement), the host agent (the display server's) and the
--- thin client (its own, posted after the first picture) add their stages to it. Durations and
--- starts are each component's own, in microseconds from that component's first moment in the
--- trace; GET /api/v1/admin/sessions/{id}/timing aligns them by request and response.
+-- A trace is keyed by its connect's display ticket. Whoever reports first creates it: the broker
+-- (its own stages and the host agent's, which come with the ticket's acknowledgement, written in
+-- batches off the request path), the host agent (the display server's) or the thin client (its
+-- own, posted after the first picture). Durations and starts are each component's own, in
+-- microseconds from that component's first moment in the trace; GET
+-- /api/v1/admin/sessions/{id}/timing aligns them by request and response.
 CREATE TABLE logon_traces (
-    -- the connect's display ticket (no reference: tickets are purged after they expire, traces
-    -- are kept with their session)
+    -- the connect's display ticket. No references: a trace is a record of what happened, kept
+    -- after its ticket is purged, and a connect must not lock its session's or pool's row for it
     ticket_id  bigint           PRIMARY KEY,
-    session_id bigint           NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-    pool_id    bigint           NOT NULL REFERENCES pools (id) ON DELETE CASCADE,
+    session_id bigint           NOT NULL,
+    pool_id    bigint           NOT NULL,
     protocol   display_protocol NOT NULL,
-    -- the broker picked up the user's live session rather than claiming a desktop
-    resumed    boolean          NOT NULL,
+    -- the broker's word: it picked up the user's live session (NULL until the broker reports)
+    resumed    boolean,
     -- the thin client's word: an automatic reconnect after a drop (NULL until it reports)
     reconnect  boolean,
-    created_at timestamptz      NOT NULL DEFAULT now()
+    created_at timestamptz      NOT NULL DEFAULT now(),
+    -- each component's stages, {"stage": [start_us, duration_us], ...}, NULL until it reports:
+    -- one row per connect, written once by each component
+    broker     jsonb,
+    host       jsonb,
+    display    jsonb,
+    client     jsonb
 );
 CREATE INDEX logon_traces_pool_idx ON logon_traces (pool_id, created_at);
 CREATE INDEX logon_traces_session_idx ON logon_traces (session_id, created_at DESC);
 
-CREATE TABLE logon_stages (
-    ticket_id   bigint NOT NULL REFERENCES logon_traces (ticket_id) ON DELETE CASCADE,
-    component   text   NOT NULL CHECK (component IN ('client', 'broker', 'host', 'display')),
-    stage       text   NOT NULL CHECK (stage ~ '^[a-z][a-z_]{0,39}$'),
-    start_us    bigint NOT NULL CHECK (start_us >= 0),
-    duration_us bigint NOT NULL CHECK (duration_us >= 0),
-    PRIMARY KEY (ticket_id, component, stage)
-);
+-- One row per stage, for reading.
+CREATE VIEW logon_stages AS
+SELECT t.ticket_id, t.pool_id, t.created_at, c.component, e.key AS stage, (e.value ->> 0)::bigint AS start_us,
+       (e.value ->> 1)::bigint AS duration_us
+  FROM logon_traces t
+ CROSS JOIN LATERAL (VALUES ('client', t.client), ('broker', t.broker), ('host', t.host),
+                            ('display', t.display)) AS c (component, stages)
+ CROSS JOIN LATERAL jsonb_each(coalesce(c.stages, '{}'::jsonb)) AS e;
 
--- broker_connect() as in 0004, and: its three parts timed (token check, claim or reconnect,
--- ticket), and the trace opened when p_trace.
+-- broker_connect() as in 0004, and its three parts timed (token check, claim or reconnect,
+-- ticket) for the broker's stages.
 DROP FUNCTION broker_connect(bytea, text, display_protocol, text, bytea, text, integer);
 
 CREATE FUNCTION broker_connect(p_token_hash bytea, p_pool text, p_protocol display_protocol,
-                               p_client_address text, p_ticket_hash bytea, p_ticket text, p_ticket_ttl_s integer,
-                               p_trace boolean)
+                               p_client_address text, p_ticket_hash bytea, p_ticket text, p_ticket_ttl_s integer)
 RETURNS TABLE (outcome text, pool_id bigint, session_id bigint, desktop_id bigint, desktop_name text,
                generation bigint, host_address text, port integer, ticket_id bigint,
                ticket_expires_at timestamptz, token_us bigint, claim_us bigint, ticket_us bigint)
@@ -153,8 +158,7 @@ BEGIN
     END IF;
     v_claimed := clock_timestamp();
 
-    -- the ticket (its hash), its plaintext to the host agent, the audit record and the connect's
-    -- logon trace (when tracing): one statement
+    -- the ticket (its hash), its plaintext to the host agent and the audit record: one statement
     WITH t AS (
         INSERT INTO display_tickets (session_id, desktop_id, protocol, ticket_hash, expires_at)
         VALUES (v_session_id, v.id, p_protocol, p_ticket_hash, now() + p_ticket_ttl_s * interval '1 second')
@@ -169,10 +173,7 @@ BEGIN
         VALUES (v_user.id, v_user.username, CASE WHEN v_reconnect THEN 'session.reconnect' ELSE 'desktop.assign' END,
                 'desktop', v.id::text, p_client_address,
                 jsonb_build_object('pool', p_pool, 'session_id', v_session_id, 'protocol', p_protocol,
-                                   'generation', v.generation))),
-    tr AS (
-        INSERT INTO logon_traces (ticket_id, session_id, pool_id, protocol, resumed)
-        SELECT t.id, v_session_id, v_pool_id, p_protocol, v_reconnect FROM t WHERE p_trace)
+                                   'generation', v.generation)))
     SELECT t.id, t.expires_at INTO v_ticket_id, ticket_expires_at FROM t, n;
 
     outcome := CASE WHEN v_reconnect THEN 'reconnected' ELSE 'assigned' END;

@@ -114,6 +114,18 @@ void add_sessions(CLI::App& app, Action& action)
                                 return 0;
                             });
     logoff->add_option("session", o->id, "session id")->required();
+    add_leaf(session, "timing", "each connect of a session, stage by stage, beside the pool's normal", action,
+             [o](CliContext& c) {
+                 const auto timing = c.call("GET", fmt::format("/api/v1/admin/sessions/{}/timing", o->id));
+                 if (c.json()) {
+                     c.print_raw();
+                 } else {
+                     std::cout << timing_text(timing);
+                 }
+                 return 0;
+             })
+        ->add_option("session", o->id, "session id")
+        ->required();
 }
 
 void add_hosts(CLI::App& app, Action& action)

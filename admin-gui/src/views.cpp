@@ -360,4 +360,49 @@ std::string status_summary(const std::vector<api::User>& users, const std::vecto
                        live_sessions.size() >= 1000 ? "+" : "");
 }
 
+namespace {
+
+std::string normal_of(const nlohmann::json& node, const char* p50, const char* p95)
+{
+    if (!node.contains(p50)) return "";
+    return fmt::format("   pool p50 {:.1f} / p95 {:.1f} ms", node[p50].get<double>(), node[p95].get<double>());
+}
+
+void stage_lines(const nlohmann::json& stages, int depth, std::string& out)
+{
+    for (const auto& s : stages) {
+        const std::string name = s.value("component", "") + " " + s.value("stage", "");
+        out += fmt::format("{:>9.1f} ms  {:<{}}{:<{}}{:>8.1f} ms{}\n", s.value("start_ms", 0.0), "", depth * 2, name,
+                           34 - depth * 2, s.value("duration_ms", 0.0), normal_of(s, "pool_p50_ms", "pool_p95_ms"));
+        if (s.contains("stages")) {
+            stage_lines(s["stages"], depth + 1, out);
+            out += fmt::format("{:>12}  {:<{}}{:<{}}{:>8.1f} ms\n", "", "", (depth + 1) * 2, "unaccounted",
+                               34 - (depth + 1) * 2, s.value("unaccounted_ms", 0.0));
+        }
+    }
+}
+
+}  // namespace
+
+std::string timing_text(const nlohmann::json& timing)
+{
+    const auto& traces = timing.at("traces");
+    std::string out = fmt::format("session {}: {} connect{} traced\n", timing.value("session_id", 0LL), traces.size(),
+                                  traces.size() == 1 ? "" : "s");
+    for (const auto& t : traces) {
+        const bool reconnect = t["reconnect"].is_boolean() && t["reconnect"].get<bool>();
+        const bool resumed = t["resumed"].is_boolean() && t["resumed"].get<bool>();
+        out += fmt::format("\nconnect {} at {} over {}: {}{}, {:.1f} ms to the first picture{}\n", t.value("trace_id", 0LL),
+                           t.value("at", std::string()), t.value("protocol", std::string()),
+                           reconnect ? "an automatic reconnect" : "a login", resumed ? " to the running session" : "",
+                           t.value("total_ms", 0.0), normal_of(t, "pool_total_p50_ms", "pool_total_p95_ms"));
+        if (!t.value("client_reported", false)) out += "  (the thin client did not report its stages)\n";
+        stage_lines(t["stages"], 0, out);
+        if (t.contains("unaccounted_ms")) {
+            out += fmt::format("{:>12}  {:<34}{:>8.1f} ms\n", "", "unaccounted", t["unaccounted_ms"].get<double>());
+        }
+    }
+    return out;
+}
+
 }  // namespace vdi::admin

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "vdi/common/api/audit.h"
 #include "vdi/common/api/desktop.h"
 #include "vdi/common/api/group.h"
@@ -39,6 +41,9 @@ std::string sessions_table(const std::vector<api::Session>& sessions, const Pool
 std::string hosts_table(const std::vector<api::Host>& hosts, Width width);
 std::string jobs_table(const std::vector<api::Job>& jobs, const PoolNames& pools, Width width);
 std::string job_details(const api::Job& job, const PoolNames& pools);
+// GET /api/v1/admin/sessions/{id}/timing as indented trees: each stage's start and length on
+// the connect's timeline, the pool's p50 and p95 beside it, the unaccounted time of each level.
+std::string timing_text(const nlohmann::json& timing);
 std::string audit_table(const std::vector<api::AuditEntry>& entries, Width width);
 std::string me_details(const api::Me& me);
 

@@ -190,6 +190,7 @@ Api::Reply Api::invoke(Endpoint endpoint, const Call& call)
     case Endpoint::force_logoff: return force_logoff(call);
     case Endpoint::post_timing: return post_timing(call);
     case Endpoint::session_timing: return session_timing(call);
+    case Endpoint::pool_logon_stats: return pool_logon_stats(call);
     case Endpoint::list_hosts: return list_hosts(call);
     case Endpoint::list_jobs: return list_jobs(call);
     case Endpoint::show_job: return show_job(call);

@@ -147,6 +147,7 @@ std::vector<RouteSpec> make_routes()
          {}, Endpoint::entitle},
         {"DELETE", "/api/v1/admin/entitlements/{id}", admin, {}, {}, Endpoint::revoke_entitlement},
         {"POST", "/api/v1/admin/pools/{id}/refresh", admin, {integer("force_after_s", false, 0, 7 * day_s)}, {}, Endpoint::refresh_pool},
+        {"GET", "/api/v1/admin/pools/{id}/logon-stats", admin, {}, {"since", "period_s"}, Endpoint::pool_logon_stats},
         {"POST", "/api/v1/admin/pools/{id}/push", admin,
          {integer("image_id", true, 1, max_id), integer("force_after_s", false, 0, 7 * day_s)},
          {}, Endpoint::push_image},

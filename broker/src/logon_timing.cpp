@@ -25,14 +25,14 @@ LogonTraceWriter::~LogonTraceWriter()
     thread_.join();
 }
 
-void LogonTraceWriter::add(db::Id ticket_id, std::vector<db::LogonStage> stages)
+void LogonTraceWriter::add(db::BrokerTrace trace)
 {
     std::lock_guard lock(mutex_);
-    if (queue_.size() + stages.size() > max_queued) {
-        dropped_ += static_cast<long>(stages.size());
+    if (queue_.size() >= max_queued) {
+        ++dropped_;
         return;
     }
-    for (auto& stage : stages) queue_.emplace_back(ticket_id, std::move(stage));
+    queue_.push_back(std::move(trace));
     ++generation_;
 }
 
@@ -57,7 +57,7 @@ void LogonTraceWriter::loop()
     for (;;) {
         wake_.wait_for(lock, period_, [&] { return stop_ || flush_now_; });
         flush_now_ = false;
-        std::vector<std::pair<db::Id, db::LogonStage>> rows;
+        std::vector<db::BrokerTrace> rows;
         rows.swap(queue_);
         const long taken = generation_;
         const bool stopping = stop_;
@@ -70,17 +70,17 @@ void LogonTraceWriter::loop()
     }
 }
 
-void LogonTraceWriter::write(std::vector<std::pair<db::Id, db::LogonStage>>& rows)
+void LogonTraceWriter::write(std::vector<db::BrokerTrace>& traces)
 {
     try {
         auto lease = pool_.acquire();
-        db::in_autocommit(*lease, "store logon stages", [&](pqxx::nontransaction& tx) {
-            return db::LogonTimingRepository(tx).add_stage_rows(rows);
+        db::in_autocommit(*lease, "store logon traces", [&](pqxx::nontransaction& tx) {
+            return db::LogonTimingRepository(tx).add_broker_traces(traces);
         });
     } catch (const std::exception& e) {
         std::lock_guard lock(mutex_);
-        dropped_ += static_cast<long>(rows.size());
-        logger("broker.timing")->warn("logon stages not stored rows={} error=\"{}\"", rows.size(), e.what());
+        dropped_ += static_cast<long>(traces.size());
+        logger("broker.timing")->warn("logon traces not stored traces={} error=\"{}\"", traces.size(), e.what());
     }
 }
 
@@ -269,7 +269,7 @@ nlohmann::json timing_tree(const db::LogonTrace& trace, const std::map<db::Stage
                           {"session_id", trace.session_id},
                           {"pool_id", trace.pool_id},
                           {"protocol", db::to_string(trace.protocol)},
-                          {"resumed", trace.resumed},
+                          {"resumed", trace.resumed ? nlohmann::json(*trace.resumed) : nlohmann::json(nullptr)},
                           {"reconnect", trace.reconnect ? nlohmann::json(*trace.reconnect) : nlohmann::json(nullptr)},
                           {"at", db::to_sql(trace.created_at)},
                           {"client_reported", client_total.has_value()},

@@ -20,6 +20,41 @@ void Metrics::record_request(const std::string& method, const std::string& route
     histogram.sum += latency.count();
 }
 
+namespace {
+
+void observe(auto& histogram, double seconds)
+{
+    for (std::size_t i = 0; i < Metrics::buckets.size(); ++i) {
+        if (seconds <= Metrics::buckets[i]) ++histogram.counts[i];
+    }
+    ++histogram.count;
+    histogram.sum += seconds;
+}
+
+// A label value with its backslashes, quotes and newlines escaped.
+std::string label_value(const std::string& value)
+{
+    std::string out;
+    for (const char c : value) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
+void Metrics::logon_stage(const std::string& pool, const std::string& component, const std::string& stage,
+                          std::chrono::duration<double> length)
+{
+    std::lock_guard lock(mutex_);
+    observe(logon_[{pool, component, stage}], length.count());
+}
+
 std::string Metrics::render(const std::string& extra) const
 {
     std::string out;
@@ -44,6 +79,20 @@ std::string Metrics::render(const std::string& extra) const
                            histogram.count);
         out += fmt::format("vdi_broker_request_duration_seconds_sum{{{}}} {}\n", labels, histogram.sum);
         out += fmt::format("vdi_broker_request_duration_seconds_count{{{}}} {}\n", labels, histogram.count);
+    }
+    out += "# HELP vdi_logon_duration_seconds Logon stages of connects, by pool, component and stage.\n"
+           "# TYPE vdi_logon_duration_seconds histogram\n";
+    for (const auto& [key, histogram] : logon_) {
+        const auto& [pool, component, stage] = key;
+        const auto labels =
+            fmt::format("pool=\"{}\",component=\"{}\",stage=\"{}\"", label_value(pool), component, stage);
+        for (std::size_t i = 0; i < buckets.size(); ++i) {
+            out += fmt::format("vdi_logon_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", labels, buckets[i],
+                               histogram.counts[i]);
+        }
+        out += fmt::format("vdi_logon_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", labels, histogram.count);
+        out += fmt::format("vdi_logon_duration_seconds_sum{{{}}} {}\n", labels, histogram.sum);
+        out += fmt::format("vdi_logon_duration_seconds_count{{{}}} {}\n", labels, histogram.count);
     }
     out += fmt::format("# HELP vdi_broker_logins_total Login attempts by outcome.\n"
                        "# TYPE vdi_broker_logins_total counter\n"

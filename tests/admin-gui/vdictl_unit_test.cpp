@@ -12,6 +12,7 @@
 
 #include "credential_store.h"
 #include "table.h"
+#include "views.h"
 #include "vdi/admin/broker_client.h"
 
 using namespace vdi::admin;
@@ -167,4 +168,33 @@ TEST_CASE("the login file: 0600 in a 0700 directory, replaced whole, refused whe
     CHECK(CredentialStore::default_file() == "/home/u/.config/vdi/vdictl.json");
     ::unsetenv("XDG_CONFIG_HOME");
     fs::remove_all(root);
+}
+
+TEST_CASE("vdictl session timing prints each connect as a tree beside the pool's normal", "[vdictl]")
+{
+    // (the shape GET /api/v1/admin/sessions/{id}/timing answers with; the broker's own tests
+    // check that it does)
+    const auto timing = nlohmann::json::parse(R"({"session_id": 7, "pool_id": 1, "traces": [
+      {"trace_id": 311, "at": "2026-12-03 15:02:06+00", "protocol": "vnc", "resumed": false, "reconnect": false,
+       "client_reported": true, "total_ms": 200.0, "unaccounted_ms": 5.0, "pool_total_p50_ms": 190.0,
+       "pool_total_p95_ms": 240.0,
+       "stages": [
+         {"component": "client", "stage": "sign_in", "start_ms": 0.0, "duration_ms": 120.0,
+          "pool_p50_ms": 118.5, "pool_p95_ms": 150.0},
+         {"component": "client", "stage": "connect_request", "start_ms": 125.0, "duration_ms": 40.0,
+          "unaccounted_ms": 2.0,
+          "stages": [{"component": "broker", "stage": "request", "start_ms": 126.0, "duration_ms": 38.0}]}]},
+      {"trace_id": 312, "at": "2026-12-03 15:05:00+00", "protocol": "rdp", "resumed": true, "reconnect": true,
+       "client_reported": false, "total_ms": 9.0,
+       "stages": [{"component": "broker", "stage": "request", "start_ms": 0.0, "duration_ms": 9.0}]}]})");
+    const auto text = vdi::admin::timing_text(timing);
+    INFO(text);
+    CHECK_THAT(text, Catch::Contains("session 7: 2 connects traced"));
+    CHECK_THAT(text, Catch::Contains("connect 311 at 2026-12-03 15:02:06+00 over vnc: a login, 200.0 ms to the first "
+                                     "picture   pool p50 190.0 / p95 240.0 ms"));
+    CHECK_THAT(text, Catch::Contains("client sign_in") && Catch::Contains("120.0 ms   pool p50 118.5 / p95 150.0 ms"));
+    CHECK_THAT(text, Catch::Contains("    broker request"));  // nested one level deeper
+    CHECK_THAT(text, Catch::Contains("an automatic reconnect to the running session"));
+    CHECK_THAT(text, Catch::Contains("the thin client did not report its stages"));
+    CHECK(text.find("unaccounted") != std::string::npos);
 }

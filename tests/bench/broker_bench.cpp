@@ -11,6 +11,9 @@
 //                                               (stand-ins on 8 hosts here: no VMs)
 //   connect_cpu_ms                              the whole machine's busy CPU time per connect
 //   *_2r                                        the same with two replicas
+//   connect_rps_traced / connect_rps_untraced   connect with logon tracing on (the default) and
+//                                               off ([broker] trace_logons = false), one replica,
+//                                               three alternating 5 s runs of each; tracing_cost_pct
 //   storm_users / storm_failures / storm_double_assignments / storm_s
 //                                               10,000 users log in and connect at once against
 //                                               10,000 ready desktops (two replicas, Argon2id at
@@ -18,7 +21,7 @@
 //                                               brokering, not 10,000 x 64 MiB of hashing)
 // Clients, brokers and PostgreSQL share the same 2 cores. Ends with: RESULT {json}
 //
-// Usage: broker_bench [PHASE...]   PHASE: login, list, connect, storm (default: all of them)
+// Usage: broker_bench [PHASE...]   PHASE: login, list, connect, tracing, storm (default: all of them)
 #include <unistd.h>
 
 #include <atomic>
@@ -210,6 +213,33 @@ int main(int argc, char** argv)
             }
         }
 
+        // --- what logon tracing costs a connect: on and off, alternating, the same users (their
+        //     connects reconnect after the first), one replica
+        double traced_rps = 0, untraced_rps = 0;
+        if (wanted("tracing")) {
+            std::vector<double> on, off;
+            for (int round = 0; round < 3; ++round) {
+                for (const bool traced : {false, true}) {
+                    vdi::test::BrokerProcess broker(db.dsn(), (traced ? "traced-" : "untraced-") + std::to_string(round),
+                                                    "", nullptr, traced ? "" : "trace_logons = false");
+                    const auto phase = run_phase({broker.port()}, broker.certificate(), 5s, 0, [&](int c, vdi::test::HttpsClient& http) {
+                        return http.post("/api/v1/desktops/bench/connect", {{"protocol", "vnc"}},
+                                         tokens[static_cast<std::size_t>(c)]);
+                    });
+                    (traced ? on : off).push_back(phase.rps);
+                    print(traced ? "connect, traced" : "connect, untraced", phase);
+                }
+            }
+            traced_rps = bench::percentile(on, 50);
+            untraced_rps = bench::percentile(off, 50);
+            std::printf("logon tracing: connect %.0f req/s traced, %.0f untraced (medians of 3): %+.1f%%\n", traced_rps,
+                        untraced_rps, 100.0 * (traced_rps - untraced_rps) / untraced_rps);
+            pqxx::work tx(db.connection());
+            std::printf("  traces stored: %lld, stages %lld\n",
+                        tx.exec1("SELECT count(*) FROM logon_traces")[0].as<long long>(),
+                        tx.exec1("SELECT count(*) FROM logon_stages")[0].as<long long>());
+        }
+
         // --- the 10,000-user logon storm, two replicas
         vdi::test::StormResult storm;
         int double_assigned = 0, sessions = 0;
@@ -252,6 +282,9 @@ int main(int argc, char** argv)
                   {"connect_rps_2r", phases["connect_2r"].rps},
                   {"connect_p99_ms_2r", phases["connect_2r"].p99_ms},
                   {"connect_errors_2r", phases["connect_2r"].errors},
+                  {"connect_rps_traced", traced_rps},
+                  {"connect_rps_untraced", untraced_rps},
+                  {"tracing_cost_pct", untraced_rps > 0 ? 100.0 * (untraced_rps - traced_rps) / untraced_rps : 0.0},
                   {"storm_users", 10000},
                   {"storm_failures", storm.failed},
                   {"storm_double_assignments", double_assigned},

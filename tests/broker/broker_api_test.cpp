@@ -494,7 +494,7 @@ TEST_CASE("broker: every connect opens a logon trace with the broker's and host 
 {
     World world;
     TicketAcker acker(world.db.dsn(), world.host.id);
-    BrokerProcess broker(world.db.dsn(), "timing");
+    BrokerProcess broker(world.db.dsn(), "timing", "[broker.limits]\nbody_bytes = 4096\n");
     auto client = broker.client();
     const auto alice = login(*client, "alice", "alice-secret");
     const auto bob = login(*client, "bob", "bob-secret");
@@ -540,7 +540,7 @@ TEST_CASE("broker: every connect opens a logon trace with the broker's and host 
     for (int i = 0; i < 20; ++i) many["stages"].push_back(many["stages"][0]);
     CHECK(client->post(timing, many, alice).status == 400);
     auto huge = client_report(trace_id, false);
-    huge["padding"] = std::string(100 * 1024, 'x');
+    huge["padding"] = std::string(10000, 'x');
     CHECK(client->post(timing, huge, alice).status == 413);
     CHECK(stored() == before);
 
@@ -605,6 +605,28 @@ TEST_CASE("broker: every connect opens a logon trace with the broker's and host 
     CHECK(both["traces"][0]["reconnect"] == true);
     CHECK(both["traces"][1]["reconnect"] == false);
     CHECK(client->get("/api/v1/admin/sessions/999999/timing", root).status == 404);
+
+    // the pool's statistics per period, for charts, and the histogram on /metrics
+    const auto stats = client->get("/api/v1/admin/pools/" + std::to_string(world.pool.id) + "/logon-stats?period_s=60", root);
+    INFO(stats.body);
+    REQUIRE(stats.status == 200);
+    const auto periods = stats.json()["periods"];
+    REQUIRE(periods.size() >= 1);
+    long client_totals = 0;
+    for (const auto& period : periods) {
+        for (const auto& s : period["stages"]) {
+            CHECK(s["p50_ms"].get<double>() <= s["p95_ms"].get<double>());
+            if (s["component"] == "client" && s["stage"] == "total") client_totals += s["count"].get<long>();
+        }
+    }
+    CHECK(client_totals == 2);
+    CHECK(client->get("/api/v1/admin/pools/" + std::to_string(world.pool.id) + "/logon-stats?since=yesterday", root).status == 400);
+    CHECK(client->get("/api/v1/admin/pools/999999/logon-stats", root).status == 404);
+    CHECK(client->get("/api/v1/admin/pools/" + std::to_string(world.pool.id) + "/logon-stats", alice).status == 403);
+    const auto metrics = client->get("/metrics").body;
+    CHECK_THAT(metrics, Catch::Contains("vdi_logon_duration_seconds_count{pool=\"office\",component=\"client\",stage=\"total\"} 2"));
+    CHECK_THAT(metrics, Catch::Contains("vdi_logon_duration_seconds_count{pool=\"office\",component=\"broker\",stage=\"request\"} 2"));
+    CHECK_THAT(metrics, Catch::Contains("vdi_logon_duration_seconds_bucket{pool=\"office\",component=\"host\",stage=\"ticket_check\",le=\"+Inf\"} 2"));
 }
 
 TEST_CASE("broker: with trace_logons = false a connect opens no trace", "[broker][timing]")

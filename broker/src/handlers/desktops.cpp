@@ -79,7 +79,6 @@ Api::Reply Api::connect(const Call& call)
     // the hot path of every logon: one statement (sql/0004_broker_connect.sql), its own
     // transaction, and the ticket is on its way to the host agent when it returns; the database
     // connection goes back to the pool before the wait for the agent's acknowledgement
-    ask.trace = traces_ != nullptr;
     using Steady = std::chrono::steady_clock;
     Steady::time_point acquired, answered_by_db;
     const Steady::time_point asked = Steady::now();
@@ -123,7 +122,7 @@ Api::Reply Api::connect(const Call& call)
     // the answer goes out when the host agent acknowledges the ticket; no thread waits meanwhile
     api::ConnectResponse response{done.session_id,   ask.pool,   done.desktop_name,
                                   done.host_address, done.port,  protocol_name,
-                                  ask.ticket,        done.ticket_expires_at, reconnected};
+                                  ask.ticket,        done.ticket_expires_at, reconnected, std::nullopt};
     if (traces_) response.trace_id = done.ticket_id;
     const nlohmann::json body = response;
     // the broker's stages, from the request (its block is placed in the client's connect request)
@@ -147,13 +146,20 @@ Api::Reply Api::connect(const Call& call)
     tickets_.on_ack(done.ticket_id, settings_.ticket_delivery_timeout,
                     [answer = call.answer_later, body, ticket_id = done.ticket_id, desktop_id = done.desktop_id,
                      retry_after_s = settings_.retry_after_s, writer = traces_.get(), stages = std::move(stages), us,
-                     delivering = answered_by_db](std::optional<TicketAck> ack) mutable {
+                     delivering = answered_by_db, metrics = &metrics_,
+                     trace = db::BrokerTrace{done.ticket_id, done.session_id, done.pool_id.value_or(0), ask.protocol,
+                                             reconnected, {}},
+                     pool = ask.pool](std::optional<TicketAck> ack) mutable {
                         if (writer) {
                             const auto now = Steady::now();
                             stages.push_back({"broker", "ticket_delivery", us(delivering), us(now) - us(delivering)});
                             stages.push_back({"broker", "request", 0, us(now)});
                             if (ack) stages.insert(stages.end(), ack->host_stages.begin(), ack->host_stages.end());
-                            writer->add(ticket_id, std::move(stages));
+                            for (const auto& s : stages) {
+                                metrics->logon_stage(pool, s.component, s.stage, std::chrono::microseconds(s.duration_us));
+                            }
+                            trace.stages = std::move(stages);
+                            writer->add(std::move(trace));
                         }
                         if (ack && ack->ok) {
                             answer(json_response(200, body));

@@ -52,12 +52,16 @@ Api::Reply Api::post_timing(const Call& call)
                        "a stage is {\"stage\": name, \"start_us\": integer, \"duration_us\": integer}");
     }
     const auto stages = checked_client_stages(report);
-    const auto outcome = transact(pool_, "record a connect's client stages", [&](pqxx::work& tx) {
+    const auto result = transact(pool_, "record a connect's client stages", [&](pqxx::work& tx) {
         return db::LogonTimingRepository(tx).add_client_stages(report.trace_id, session_id, call.caller.user.id,
                                                                report.reconnect, stages);
     });
-    switch (outcome) {
-    case db::ClientTimingOutcome::recorded: break;
+    switch (result.outcome) {
+    case db::ClientTimingOutcome::recorded:
+        for (const auto& s : stages) {
+            metrics_.logon_stage(result.pool, "client", s.stage, std::chrono::microseconds(s.duration_us));
+        }
+        break;
     case db::ClientTimingOutcome::not_found:
         // another user's session or trace looks exactly like a missing one
         throw ApiError(404, "not_found", "no such trace in this session");
@@ -81,6 +85,38 @@ Api::Reply Api::session_timing(const Call& call)
             traces.push_back(timing_tree(trace, normals));
         }
         return nlohmann::json{{"session_id", session_id}, {"pool_id", session->pool_id}, {"traces", std::move(traces)}};
+    })};
+}
+
+Api::Reply Api::pool_logon_stats(const Call& call)
+{
+    const auto pool_id = id_param(call.request, 0);
+    const long period_s = static_cast<long>(query_int(call.request, "period_s", 60, 86'400).value_or(3600));
+    auto since = clock_.now() - std::chrono::hours(24);
+    if (const auto text = query_string(call.request, "since")) {
+        try {
+            since = db::parse_timestamp(*text);
+        } catch (const std::exception&) {
+            throw ApiError(400, "invalid_request", "query parameter 'since' is not a time (2026-12-01T08:00:00Z)");
+        }
+    }
+    return {200, transact(pool_, "read a pool's logon statistics", [&](pqxx::work& tx) {
+        if (tx.exec_params("SELECT 1 FROM pools WHERE id = $1", pool_id).empty()) {
+            throw ApiError(404, "not_found", "no such pool");
+        }
+        nlohmann::json periods = nlohmann::json::array();
+        std::optional<db::Timestamp> current;
+        for (const auto& s : db::LogonTimingRepository(tx).pool_stats(pool_id, since, period_s)) {
+            if (!current || *current != s.period) {
+                periods.push_back({{"at", db::to_sql(s.period)}, {"stages", nlohmann::json::array()}});
+                current = s.period;
+            }
+            periods.back()["stages"].push_back({{"component", s.component}, {"stage", s.stage},
+                                                {"p50_ms", s.p50_us / 1000.0}, {"p95_ms", s.p95_us / 1000.0},
+                                                {"count", s.count}});
+        }
+        return nlohmann::json{{"pool_id", pool_id}, {"since", db::to_sql(since)}, {"period_s", period_s},
+                              {"periods", std::move(periods)}};
     })};
 }
 

@@ -122,9 +122,9 @@ ConnectResult SessionRepository::connect(const ConnectRequest& r)
 {
     const auto row = exec_cached(tx_, "vdi_broker_connect",
                                  "SELECT * FROM broker_connect(decode($1, 'hex'), $2, $3::display_protocol, $4, "
-                                 "decode($5, 'hex'), $6, $7, $8)",
+                                 "decode($5, 'hex'), $6, $7)",
                                  r.api_token_hash_hex, r.pool, to_string(r.protocol), r.client_address,
-                                 r.ticket_hash_hex, r.ticket, static_cast<int>(r.ticket_ttl.count()), r.trace)
+                                 r.ticket_hash_hex, r.ticket, static_cast<int>(r.ticket_ttl.count()))
                          .at(0);
     ConnectResult out;
     out.outcome = enum_from_string<ConnectOutcome>(get<std::string>(row, "outcome"));

@@ -121,6 +121,7 @@ private:
     Reply force_logoff(const Call& call);
     Reply post_timing(const Call& call);
     Reply session_timing(const Call& call);
+    Reply pool_logon_stats(const Call& call);
     Reply list_sessions(const Call& call);
     // users.cpp
     Reply list_users(const Call& call);

@@ -60,6 +60,7 @@ enum class Endpoint {
     list_users, create_user, show_user, update_user, delete_user, disable_user,
     list_groups, create_group, show_group, delete_group, add_member, remove_member,
     list_pools, create_pool, show_pool, update_pool, delete_pool, entitle, revoke_entitlement, refresh_pool,
+    pool_logon_stats,
     push_image,
     list_images, create_image, show_image, update_image,
     list_desktops, refresh_desktop,

@@ -18,9 +18,9 @@
 
 namespace vdi::broker {
 
-// Queues stages and writes them in one statement per period from its own thread, so a connect
-// pays a vector push for its trace. Stages of a trace that does not exist are dropped; when the
-// database is down they are dropped too (a trace is worth less than a retry storm), and counted.
+// Queues the broker's traces and writes them in one statement per period from its own thread, so
+// a connect pays a vector push for its trace. When the database is down they are dropped (a
+// trace is worth less than a retry storm), and counted.
 class LogonTraceWriter {
 public:
     explicit LogonTraceWriter(ConnectionPool& pool, std::chrono::milliseconds period = std::chrono::milliseconds(100));
@@ -28,23 +28,23 @@ public:
     LogonTraceWriter(const LogonTraceWriter&) = delete;
     LogonTraceWriter& operator=(const LogonTraceWriter&) = delete;
 
-    void add(db::Id ticket_id, std::vector<db::LogonStage> stages);
+    void add(db::BrokerTrace trace);
     // Writes what is queued now and returns when it is written (tests).
     void flush();
     long dropped() const;
 
-    static constexpr std::size_t max_queued = 100'000;
+    static constexpr std::size_t max_queued = 20'000;  // traces
 
 private:
     void loop();
-    void write(std::vector<std::pair<db::Id, db::LogonStage>>& rows);
+    void write(std::vector<db::BrokerTrace>& traces);
 
     ConnectionPool& pool_;
     const std::chrono::milliseconds period_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::condition_variable written_;
-    std::vector<std::pair<db::Id, db::LogonStage>> queue_;
+    std::vector<db::BrokerTrace> queue_;
     long generation_ = 0, written_generation_ = 0;
     long dropped_ = 0;
     bool flush_now_ = false, stop_ = false;

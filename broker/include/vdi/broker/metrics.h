@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace vdi::broker {
@@ -22,6 +23,9 @@ public:
     void login_throttled() { logins_throttled_++; }
     void assignment() { assignments_++; }
     void no_desktop_ready() { no_desktop_ready_++; }
+    // One logon stage of a connect to `pool` (vdi_logon_duration_seconds; docs/logon-timing.md).
+    void logon_stage(const std::string& pool, const std::string& component, const std::string& stage,
+                     std::chrono::duration<double> length);
 
     // Everything above, plus `extra` (already formatted lines, e.g. gauges read from the database).
     std::string render(const std::string& extra = "") const;
@@ -38,6 +42,7 @@ private:
     mutable std::mutex mutex_;  // guards requests_ and latency_
     std::map<std::tuple<std::string, std::string, unsigned>, long> requests_;
     std::map<std::pair<std::string, std::string>, Histogram> latency_;
+    std::map<std::tuple<std::string, std::string, std::string>, Histogram> logon_;  // pool, component, stage
     std::atomic<long> logins_ok_{0}, logins_failed_{0}, logins_throttled_{0}, assignments_{0}, no_desktop_ready_{0};
 };
 

@@ -1,5 +1,5 @@
-// Logon timing (tables logon_traces and logon_stages, sql/0006_logon_timing.sql): each connect's
-// stages, as every component measured them on its own clock. docs/logon-timing.md.
+// Logon timing (table logon_traces, view logon_stages: sql/0006_logon_timing.sql): each
+// connect's stages, as every component measured them on its own clock. docs/logon-timing.md.
 #pragma once
 
 #include <chrono>
@@ -24,7 +24,7 @@ struct LogonStage {
     std::int64_t duration_us = 0;
 };
 
-// [a-z][a-z_]{0,39}, as the table requires.
+// [a-z][a-z_]{0,39}.
 bool valid_stage_name(std::string_view name);
 
 struct LogonTrace {
@@ -32,10 +32,20 @@ struct LogonTrace {
     Id session_id = 0;
     Id pool_id = 0;
     DisplayProtocol protocol = DisplayProtocol::vnc;
-    bool resumed = false;             // the broker picked up the user's live session
-    std::optional<bool> reconnect;    // the client's: an automatic reconnect (unknown until it reports)
+    std::optional<bool> resumed;    // the broker's: it picked up the user's live session
+    std::optional<bool> reconnect;  // the client's: an automatic reconnect
     Timestamp created_at;
-    std::vector<LogonStage> stages;   // by component, then start
+    std::vector<LogonStage> stages;  // by component, then start
+};
+
+// The broker's report of one connect: its stages and the host agent's ("broker" and "host").
+struct BrokerTrace {
+    Id ticket_id = 0;
+    Id session_id = 0;
+    Id pool_id = 0;
+    DisplayProtocol protocol = DisplayProtocol::vnc;
+    bool resumed = false;
+    std::vector<LogonStage> stages;
 };
 
 // A stage's normal in a pool: percentiles of its length over a period.
@@ -47,28 +57,38 @@ struct StageNormal {
 using StageKey = std::pair<std::string, std::string>;  // component, stage
 
 enum class ClientTimingOutcome { recorded, not_found, already_reported };
+struct ClientTimingResult {
+    ClientTimingOutcome outcome = ClientTimingOutcome::not_found;
+    std::string pool;  // the connect's pool's name (when found)
+};
+
+// One stage's percentiles in one period of a pool's logon statistics.
+struct StageStats {
+    Timestamp period;  // the period's start
+    std::string component, stage;
+    double p50_us = 0, p95_us = 0;
+    long count = 0;
+};
 
 class LogonTimingRepository {
 public:
     explicit LogonTimingRepository(pqxx::transaction_base& tx) : tx_(tx) {}
 
-    // Adds one component's stages to the trace of `ticket_id`; a stage already there is kept as
-    // it is. Returns how many were added (0 when there is no such trace).
-    int add_stages(Id ticket_id, const std::vector<LogonStage>& stages);
-    // The same for many traces in one statement (the broker's writer).
-    int add_stage_rows(const std::vector<std::pair<Id, LogonStage>>& rows);
-    // The thin client's report: only into a trace of `session_id`, a session of `user_id`, and
-    // only once. Run it in a transaction: the trace row is locked while it is checked.
-    ClientTimingOutcome add_client_stages(Id ticket_id, Id session_id, Id user_id, bool reconnect,
-                                          const std::vector<LogonStage>& stages);
+    // The broker's reports, one statement for all of them; a trace whose broker part is there
+    // already keeps it. Returns how many were stored.
+    int add_broker_traces(const std::vector<BrokerTrace>& traces);
+    // The thin client's report: only for a connect (its display ticket) of `session_id`, a
+    // session of `user_id`, and only once.
+    ClientTimingResult add_client_stages(Id ticket_id, Id session_id, Id user_id, bool reconnect,
+                                         const std::vector<LogonStage>& stages);
     // A session's traces with their stages, newest first.
     std::vector<LogonTrace> traces_of_session(Id session_id, int limit);
-    std::optional<LogonTrace> find(Id ticket_id);
     // Each stage's p50 and p95 in `pool_id` over the traces since `since`.
     std::map<StageKey, StageNormal> pool_normals(Id pool_id, Timestamp since);
+    // Each stage's p50 and p95 per period of `period_s` seconds since `since`, oldest first.
+    std::vector<StageStats> pool_stats(Id pool_id, Timestamp since, long period_s);
 
 private:
-    std::vector<LogonStage> stages_of(Id ticket_id);
     pqxx::transaction_base& tx_;
 };
 

@@ -60,7 +60,6 @@ struct ConnectRequest {
     std::string ticket_hash_hex;  // SHA-256 of the ticket, stored
     std::string ticket;           // the plaintext, sent to the host agent and stored nowhere
     std::chrono::seconds ticket_ttl{30};
-    bool trace = true;  // open the connect's logon trace (logon_traces, keyed by the ticket)
 };
 
 // What came of it. The fields after `outcome` are set for assigned and reconnected (pool_id
