@@ -136,7 +136,7 @@ TEST_CASE("every body reads back what it wrote")
     pool.entitlements.push_back(PoolEntitlement{3, std::nullopt, std::nullopt, 5, "staff"});
     CHECK(json(json(pool).get<PoolDetail>()) == json(pool));
 
-    ConnectResponse connect{7, "demo", "demo-2", "127.0.0.1", 41873, "vnc", "q3Z-8xYb", at(5), false};
+    ConnectResponse connect{7, "demo", "demo-2", "127.0.0.1", 41873, "vnc", "q3Z-8xYb", at(5), false, 311};
     CHECK(json(json(connect).get<ConnectResponse>()) == json(connect));
     DesktopList list;
     list.pools.push_back(EntitledPool{"demo", "Demo", "floating", {"vnc"}, true, 3});
