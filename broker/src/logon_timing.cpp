@@ -36,6 +36,17 @@ void LogonTraceWriter::add(db::BrokerTrace trace)
     ++generation_;
 }
 
+void LogonTraceWriter::add_display(std::int64_t ticket_id, std::vector<db::LogonStage> stages)
+{
+    std::lock_guard lock(mutex_);
+    if (display_queue_.size() >= max_queued) {
+        ++dropped_;
+        return;
+    }
+    display_queue_.push_back({ticket_id, std::move(stages)});
+    ++generation_;
+}
+
 void LogonTraceWriter::flush()
 {
     std::unique_lock lock(mutex_);
@@ -59,10 +70,12 @@ void LogonTraceWriter::loop()
         flush_now_ = false;
         std::vector<db::BrokerTrace> rows;
         rows.swap(queue_);
+        std::vector<db::DisplayStages> displays;
+        displays.swap(display_queue_);
         const long taken = generation_;
         const bool stopping = stop_;
         lock.unlock();
-        if (!rows.empty()) write(rows);
+        if (!rows.empty() || !displays.empty()) write(rows, displays);
         lock.lock();
         written_generation_ = taken;
         written_.notify_all();
@@ -70,16 +83,19 @@ void LogonTraceWriter::loop()
     }
 }
 
-void LogonTraceWriter::write(std::vector<db::BrokerTrace>& traces)
+void LogonTraceWriter::write(std::vector<db::BrokerTrace>& traces, std::vector<db::DisplayStages>& displays)
 {
     try {
         auto lease = pool_.acquire();
+        // (the traces first: a display's stages may belong to a trace of the same batch)
         db::in_autocommit(*lease, "store logon traces", [&](pqxx::nontransaction& tx) {
-            return db::LogonTimingRepository(tx).add_broker_traces(traces);
+            db::LogonTimingRepository repository(tx);
+            repository.add_broker_traces(traces);
+            repository.add_display_stages(displays);
         });
     } catch (const std::exception& e) {
         std::lock_guard lock(mutex_);
-        dropped_ += static_cast<long>(traces.size());
+        dropped_ += static_cast<long>(traces.size() + displays.size());
         logger("broker.timing")->warn("logon traces not stored traces={} error=\"{}\"", traces.size(), e.what());
     }
 }
@@ -120,7 +136,14 @@ std::optional<Key> parent_of(const Key& key)
         return Key{"broker", "request"};
     }
     if (component == "host") return Key{"broker", "ticket_delivery"};
-    return std::nullopt;  // client and display stages: the root
+    if (component == "display") {
+        // each in the client's stage that waited for it: the protocol's handshake in the
+        // connection, the ticket's check in the authentication, the first update in the picture
+        if (stage == "handshake") return Key{"client", "display_connection"};
+        if (stage == "authentication") return Key{"client", "display_authentication"};
+        if (stage == "first_update") return Key{"client", "first_picture"};
+    }
+    return std::nullopt;  // client stages: the root
 }
 
 // The union of the intervals' lengths.
@@ -212,13 +235,16 @@ nlohmann::json timing_tree(const db::LogonTrace& trace, const std::map<db::Stage
             shift("host", centred(wait->start_ms, wait->duration_ms, length));
         }
     }
-    // the display server's in the client's display stages, from the connection to the picture
+    // the display server's, each in the client's stage that waited for it; without the client's
+    // report, as one block after the broker's answer
     if (by_component.count("display") != 0) {
-        const double length = span_of(by_component["display"]);
-        const Node* first = find({"client", "display_connection"});
-        const Node* last = find({"client", "first_picture"});
-        if (first && last) {
-            shift("display", centred(first->start_ms, last->start_ms + last->duration_ms - first->start_ms, length));
+        const bool placed_by_client = std::all_of(by_component["display"].begin(), by_component["display"].end(),
+                                                  [&](const Node& n) { return parent_of(n.key) && find(*parent_of(n.key)); });
+        if (placed_by_client) {
+            for (auto& n : by_component["display"]) {
+                const Node* wait = find(*parent_of(n.key));
+                n.start_ms = centred(wait->start_ms, wait->duration_ms, n.duration_ms);
+            }
         } else if (const Node* request = find({"broker", "request"})) {
             shift("display", request->start_ms + request->duration_ms);
         }

@@ -30,10 +30,27 @@ void TicketDelivery::stop()
         thread_.join();
     }
     std::unordered_map<std::int64_t, Waiter> dropped;
+    std::unordered_map<std::int64_t, DisplayWaiter> dropped_display;
     {
         std::lock_guard lock(mutex_);
         dropped.swap(waiters_);
+        dropped_display.swap(display_waiters_);
+        display_deadlines_.clear();
     }
+}
+
+void TicketDelivery::on_display(std::int64_t ticket_id, std::chrono::milliseconds timeout, DisplayHandler handler)
+{
+    const auto deadline = Clock::now() + timeout;
+    std::lock_guard lock(mutex_);
+    display_waiters_[ticket_id] = DisplayWaiter{deadline, std::move(handler)};
+    display_deadlines_.emplace_back(deadline, ticket_id);
+}
+
+std::size_t TicketDelivery::awaiting_display()
+{
+    std::lock_guard lock(mutex_);
+    return display_waiters_.size();
 }
 
 void TicketDelivery::on_ack(std::int64_t ticket_id, std::chrono::milliseconds timeout, AckHandler handler)
@@ -71,22 +88,38 @@ void TicketDelivery::deliver(const std::string& payload)
         return;
     }
     const auto id = message["ticket_id"].get<std::int64_t>();
+    // [[stage, start_us, duration_us], ...] of `component`: anything else in it is ignored
+    const auto stages_of = [&](const char* field, const char* component) {
+        std::vector<db::LogonStage> out;
+        const auto list = message.find(field);
+        if (list == message.end() || !list->is_array() || list->size() > 16) return out;
+        for (const auto& s : *list) {
+            if (s.is_array() && s.size() == 3 && s[0].is_string() &&
+                db::valid_stage_name(s[0].get_ref<const std::string&>()) && s[1].is_number_integer() &&
+                s[2].is_number_integer() && s[1].get<std::int64_t>() >= 0 && s[2].get<std::int64_t>() >= 0) {
+                out.push_back({component, s[0].get<std::string>(), s[1].get<std::int64_t>(), s[2].get<std::int64_t>()});
+            }
+        }
+        return out;
+    };
+    if (message.contains("display") && !message.contains("ok")) {
+        DisplayHandler handler;
+        {
+            std::lock_guard lock(mutex_);
+            const auto it = display_waiters_.find(id);
+            if (it == display_waiters_.end()) return;  // another replica's connect, or one gone
+            handler = std::move(it->second.handler);
+            display_waiters_.erase(it);
+        }
+        handler(stages_of("display", "display"));
+        return;
+    }
     TicketAck ack;
     ack.ok = message.value("ok", false);
     if (message.contains("error") && message["error"].is_string()) {
         ack.error = message["error"].get<std::string>();
     }
-    // [[stage, start_us, duration_us], ...]: anything else in it is ignored
-    if (const auto host = message.find("host"); host != message.end() && host->is_array() && host->size() <= 16) {
-        for (const auto& s : *host) {
-            if (s.is_array() && s.size() == 3 && s[0].is_string() &&
-                db::valid_stage_name(s[0].get_ref<const std::string&>()) && s[1].is_number_integer() &&
-                s[2].is_number_integer() && s[1].get<std::int64_t>() >= 0 && s[2].get<std::int64_t>() >= 0) {
-                ack.host_stages.push_back({"host", s[0].get<std::string>(), s[1].get<std::int64_t>(),
-                                           s[2].get<std::int64_t>()});
-            }
-        }
-    }
+    ack.host_stages = stages_of("host", "host");
     AckHandler handler;
     {
         std::lock_guard lock(mutex_);
@@ -116,6 +149,12 @@ void TicketDelivery::expire(Clock::time_point now)
             } else {
                 ++it;
             }
+        }
+        // (most connects' clients come; a waiter already called is gone from the map)
+        while (!display_deadlines_.empty() && display_deadlines_.front().first <= now) {
+            const auto it = display_waiters_.find(display_deadlines_.front().second);
+            if (it != display_waiters_.end() && it->second.deadline <= now) display_waiters_.erase(it);
+            display_deadlines_.pop_front();
         }
         while (!arrivals_.empty() && now - arrivals_.front().first > keep_) {
             acks_.erase(arrivals_.front().second);

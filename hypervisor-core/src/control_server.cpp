@@ -179,8 +179,12 @@ const std::vector<ControlServer::Handler::Command>& ControlServer::Handler::tabl
         {"notice", {{"text", T::string, true}}, &Handler::notice},
         {"snapshot", {{"dir", T::string, true}}, &Handler::snapshot},
         {"display_ticket",
-         {{"protocol", T::string, true}, {"ticket", T::string, true}, {"ttl_s", T::integer, false}},
+         {{"protocol", T::string, true},
+          {"ticket", T::string, true},
+          {"ttl_s", T::integer, false},
+          {"trace", T::integer, false}},
          &Handler::display_ticket},
+        {"display_events", {}, &Handler::display_events},
     };
     return commands;
 }
@@ -422,13 +426,30 @@ nlohmann::json ControlServer::Handler::display_ticket(const nlohmann::json& requ
     if (ttl < 1 || ttl > 3600) {
         return refused("ttl_s must be 1..3600");
     }
+    const std::int64_t trace = request.value("trace", std::int64_t{0});
+    if (trace < 0) {
+        return refused("trace must be a trace id (0 or more)");
+    }
     for (DisplayServer* display : displays_) {
         if (display->protocol() == protocol) {
-            display->set_ticket(ticket, std::chrono::seconds(ttl));
+            display->set_ticket(ticket, std::chrono::seconds(ttl), trace);
             return {{"ok", true}};
         }
     }
     return refused("this VM serves no " + protocol + " display");
+}
+
+nlohmann::json ControlServer::Handler::display_events(const nlohmann::json&)
+{
+    nlohmann::json traces = nlohmann::json::array();
+    for (DisplayServer* display : displays_) {
+        for (const auto& trace : display->take_traces()) {
+            nlohmann::json stages = nlohmann::json::array();
+            for (const auto& s : trace.stages) stages.push_back(nlohmann::json::array({s.name, s.start_us, s.duration_us}));
+            traces.push_back({{"trace", trace.trace_id}, {"protocol", trace.protocol}, {"stages", std::move(stages)}});
+        }
+    }
+    return {{"ok", true}, {"traces", std::move(traces)}};
 }
 
 }  // namespace vdi::hv

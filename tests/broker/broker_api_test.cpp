@@ -10,6 +10,7 @@
 #include "vdi/common/crypto.h"
 #include "vdi/common/db/database.h"
 #include "vdi/common/db/session_repository.h"
+#include "vdi/common/db/ticket_repository.h"
 #include "vdi/test/fixtures.h"
 #include "vdi/test/test_database.h"
 
@@ -551,6 +552,24 @@ TEST_CASE("broker: every connect opens a logon trace with the broker's and host 
     CHECK(client->post(timing, client_report(trace_id, true), alice).status == 409);  // the first stands
     CHECK(stored() == before + 7);
 
+    // the display server's stages, as the host agent passes them on once the client is in
+    // (TicketRepository::report_display_stages): stored with the trace, once; for a ticket that
+    // does not exist nothing is stored
+    const auto report_display = [&](long long ticket, const std::string& stages) {
+        vdi::db::in_transaction(world.db.connection(), "report display stages", [&](pqxx::work& tx) {
+            vdi::db::TicketRepository(tx).report_display_stages(ticket, stages);
+        });
+    };
+    report_display(trace_id + 1000, R"([["handshake",0,1000]])");
+    report_display(trace_id, R"([["handshake",0,4000],["authentication",4000,500],["first_update",4500,12000],)"
+                             R"(["bad name!",0,1],["negative",0,-5]])");
+    REQUIRE(vdi::test::wait_until([&] { return stored() == before + 10; }, 5s));
+    report_display(trace_id, R"([["handshake",0,9999]])");  // a second report changes nothing
+    CHECK(world.scalar("SELECT count(*) FROM logon_stages WHERE component = 'display' AND ticket_id = " + id) == 3);
+    CHECK(world.scalar("SELECT duration_us FROM logon_stages WHERE component = 'display' AND stage = 'handshake' "
+                       "AND ticket_id = " + id) == 4000);
+    CHECK(stored() == before + 10);
+
     // the admin's tree: client stages on the root, the broker's request inside the connect
     // request, the statement's parts and the host agent's stages inside the broker's
     CHECK(client->get("/api/v1/admin/sessions/" + std::to_string(session_id) + "/timing", alice).status == 403);
@@ -583,6 +602,21 @@ TEST_CASE("broker: every connect opens a logon trace with the broker's and host 
     REQUIRE(delivery);
     CHECK(stage_named((*delivery)["stages"], "host", "ticket_check"));
     CHECK((*broker_request).contains("unaccounted_ms"));
+    // the display server's stages inside the client's stages that waited for them, centred
+    const json* connection = stage_named(t["stages"], "client", "display_connection");
+    REQUIRE(connection);
+    const json* handshake = stage_named((*connection)["stages"], "display", "handshake");
+    REQUIRE(handshake);
+    CHECK((*handshake)["start_ms"].get<double>() == Approx(166.0 + 3.0));  // 4 ms centred in 10
+    CHECK((*connection)["unaccounted_ms"].get<double>() == Approx(6.0));
+    const json* authentication = stage_named(t["stages"], "client", "display_authentication");
+    REQUIRE(authentication);
+    CHECK(stage_named((*authentication)["stages"], "display", "authentication"));
+    const json* picture = stage_named(t["stages"], "client", "first_picture");
+    REQUIRE(picture);
+    const json* update = stage_named((*picture)["stages"], "display", "first_update");
+    REQUIRE(update);
+    CHECK((*update)["duration_ms"].get<double>() == Approx(12.0));
     // the pool's normal, from this one trace
     CHECK((*request_stage)["pool_p50_ms"] == Approx(40.0));
 
@@ -627,6 +661,7 @@ TEST_CASE("broker: every connect opens a logon trace with the broker's and host 
     CHECK_THAT(metrics, Catch::Contains("vdi_logon_duration_seconds_count{pool=\"office\",component=\"client\",stage=\"total\"} 2"));
     CHECK_THAT(metrics, Catch::Contains("vdi_logon_duration_seconds_count{pool=\"office\",component=\"broker\",stage=\"request\"} 2"));
     CHECK_THAT(metrics, Catch::Contains("vdi_logon_duration_seconds_bucket{pool=\"office\",component=\"host\",stage=\"ticket_check\",le=\"+Inf\"} 2"));
+    CHECK_THAT(metrics, Catch::Contains("vdi_logon_duration_seconds_count{pool=\"office\",component=\"display\",stage=\"first_update\"} 1"));
 }
 
 TEST_CASE("broker: with trace_logons = false a connect opens no trace", "[broker][timing]")

@@ -47,12 +47,20 @@ struct RdpDesktop {
         const auto r = vdi::test::unix_request((dir / "c.sock").string(), R"({"cmd":"status"})");
         return r ? nlohmann::json::parse(*r) : nlohmann::json();
     }
-    void ticket(const std::string& t)
+    void ticket(const std::string& t, long trace = 0)
     {
-        const auto r = vdi::test::unix_request(
-            (dir / "c.sock").string(), R"({"cmd":"display_ticket","protocol":"rdp","ticket":")" + t + R"("})");
+        const auto r = vdi::test::unix_request((dir / "c.sock").string(),
+                                               nlohmann::json{{"cmd", "display_ticket"}, {"protocol", "rdp"},
+                                                              {"ticket", t}, {"trace", trace}}
+                                                   .dump());
         REQUIRE(r);
         REQUIRE(nlohmann::json::parse(*r)["ok"] == true);
+    }
+    // the display server's traces of traced clients (logon timing), taken
+    nlohmann::json display_events() const
+    {
+        const auto r = vdi::test::unix_request((dir / "c.sock").string(), R"({"cmd":"display_events"})");
+        return r ? nlohmann::json::parse(*r)["traces"] : nlohmann::json();
     }
     // xfreerdp in a full session under Xvfb, with extra options
     std::unique_ptr<ChildProcess> viewer(const std::string& password, const std::vector<std::string>& extra = {})
@@ -98,12 +106,31 @@ TEST_CASE("rdp: xfreerdp with the ticket reaches an active session, a wrong or r
     CHECK(burnt->wait(60s).value_or(0) != 0);
     CHECK(refused_reason());
 
+    long trace = 500;
     for (const auto& options : std::vector<std::vector<std::string>>{{"/rfx"}, {"/bpp:16"}, {"/gfx"}}) {
         INFO(options[0]);
-        desktop.ticket("good-ticket");
+        desktop.ticket("good-ticket", ++trace);
         auto good = desktop.viewer("good-ticket", options);
         // an active session: the server counts the client and keeps it
         CHECK(wait_until([&] { return desktop.clients() == 1; }, 60s));
+        // and reports what it saw of the traced client once its first update is out: only this
+        // one (the refused clients before it left none)
+        nlohmann::json traces;
+        CHECK(wait_until([&] { traces = desktop.display_events(); return !traces.empty(); }, 30s));
+        REQUIRE(traces.size() == 1);
+        CHECK(traces[0]["trace"] == trace);
+        CHECK(traces[0]["protocol"] == "rdp");
+        REQUIRE(traces[0]["stages"].size() == 3);
+        CHECK(traces[0]["stages"][0][0] == "handshake");
+        CHECK(traces[0]["stages"][1][0] == "authentication");
+        CHECK(traces[0]["stages"][2][0] == "first_update");
+        long end = 0;
+        for (const auto& stage : traces[0]["stages"]) {
+            CHECK(stage[1].get<long>() >= end);
+            CHECK(stage[2].get<long>() >= 0);
+            end = stage[1].get<long>() + stage[2].get<long>();
+        }
+        CHECK(end > 0);
         CHECK_FALSE(good->wait(3s));
         good->signal(SIGTERM, true);
         good->wait(30s);

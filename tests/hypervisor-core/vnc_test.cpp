@@ -75,11 +75,29 @@ TEST_CASE("vnc: a client with the ticket sees the guest frame and types into it,
     CHECK_FALSE(Viewer::connect(desktop.vnc->port(), "tk123456"));
     CHECK_THROWS_AS(desktop.vnc->set_ticket("far-too-long", 60s), HvError);
 
-    desktop.vnc->set_ticket("tk654321", 60s);
+    desktop.vnc->set_ticket("tk654321", 60s, 77);  // traced (logon timing)
     auto viewer = Viewer::connect(desktop.vnc->port(), "tk654321");
     REQUIRE(viewer);
     CHECK(viewer->client->width == static_cast<int>(fb.width()));
     CHECK(wait_until([&] { viewer->pump(50); return viewer->same_as(fb); }, 20s));
+    // what the server saw of the traced client, once: accepted, ticket checked, first update
+    // sent; the refused and untraced clients before it left no trace
+    const auto traces = desktop.vnc->take_traces();
+    REQUIRE(traces.size() == 1);
+    CHECK(traces[0].trace_id == 77);
+    CHECK(traces[0].protocol == "vnc");
+    REQUIRE(traces[0].stages.size() == 3);
+    std::int64_t end = 0;
+    for (const auto& [name, start_us, duration_us] : traces[0].stages) {
+        INFO(name);
+        CHECK(start_us >= end);
+        CHECK(duration_us >= 0);
+        CHECK(duration_us < 10'000'000);
+        end = start_us + duration_us;
+    }
+    CHECK(traces[0].stages[0].name == "handshake");
+    CHECK(traces[0].stages[2].name == "first_update");
+    CHECK(desktop.vnc->take_traces().empty());
     CHECK(desktop.vnc->clients() == 1);
     CHECK_FALSE(Viewer::connect(desktop.vnc->port(), "tk654321"));  // burnt
 

@@ -4,6 +4,8 @@
 // the session bar, a network cut (a TcpRelay between the client and the display server) and the
 // error screens. The pictures are checked against what the guest draws (demo_screen.h) and against
 // the VMM's own screenshot. With VDI_SCREENSHOT_DIR set, each screen is saved there as a PNG.
+#include <set>
+
 #include <catch2/catch.hpp>
 
 #include <QApplication>
@@ -46,8 +48,11 @@ std::string session_state(e2e::Backend& backend, vdi::api::Id session_id)
 }
 
 // The stored logon trace of a connect (docs/logon-timing.md): the client's stages in order and
-// non-negative, within the total; the broker's and the host agent's with it.
-void check_trace(e2e::Backend& backend, const vdi::api::ConnectResponse& connection, bool reconnect)
+// non-negative, within the total; the broker's, the host agent's and the display server's with it,
+// the display server's in order and within the client's display stages (the server accepts after
+// the client connects and writes the first update before the client paints it).
+void check_trace(e2e::Backend& backend, vdi::test::BrokerProcess& broker, const vdi::api::ConnectResponse& connection,
+                 bool reconnect)
 {
     REQUIRE(connection.trace_id);
     const auto id = *connection.trace_id;
@@ -58,8 +63,34 @@ void check_trace(e2e::Backend& backend, const vdi::api::ConnectResponse& connect
         });
     };
     // (the client reports after its first picture; the broker writes within a period)
-    REQUIRE(wait_for([&] { return count("client") >= 7 && count("broker") == 7; }, 10s));
+    REQUIRE(wait_for([&] { return count("client") >= 7 && count("broker") == 7 && count("display") == 3; }, 10s));
     CHECK(count("host") >= 3);  // queued, ticket_check, ticket_to_display (identity when it changed)
+    const auto display = backend.tx([&](pqxx::work& t) {
+        std::vector<std::tuple<std::string, long long, long long>> out;
+        for (const auto& r : t.exec_params("SELECT stage, start_us, duration_us FROM logon_stages WHERE ticket_id = $1 "
+                                           "AND component = 'display' ORDER BY start_us, duration_us",
+                                           id)) {
+            out.emplace_back(r[0].as<std::string>(), r[1].as<long long>(), r[2].as<long long>());
+        }
+        return out;
+    });
+    REQUIRE(display.size() == 3);
+    CHECK(std::get<0>(display[0]) == "handshake");
+    CHECK(std::get<0>(display[1]) == "authentication");
+    CHECK(std::get<0>(display[2]) == "first_update");
+    long long display_end = 0;
+    for (const auto& [stage, start, duration] : display) {
+        CHECK(start >= display_end);
+        CHECK(duration >= 0);
+        display_end = start + duration;
+    }
+    const auto client_window = backend.tx([&](pqxx::work& t) {
+        return t.exec_params1("SELECT max(start_us + duration_us) - min(start_us) FROM logon_stages WHERE ticket_id = $1 "
+                              "AND component = 'client' AND stage IN ('display_connection', 'display_authentication', "
+                              "'first_picture')",
+                              id)[0].as<long long>();
+    });
+    CHECK(display_end <= client_window);
     const auto rows = backend.tx([&](pqxx::work& t) {
         std::vector<std::tuple<std::string, long long, long long>> out;
         for (const auto& r : t.exec_params("SELECT stage, start_us, duration_us FROM logon_stages WHERE ticket_id = $1 "
@@ -90,6 +121,36 @@ void check_trace(e2e::Backend& backend, const vdi::api::ConnectResponse& connect
     CHECK(backend.tx([&](pqxx::work& t) {
         return t.exec_params1("SELECT reconnect FROM logon_traces WHERE ticket_id = $1", id)[0].as<bool>();
     }) == reconnect);
+
+    // the admin's tree of it: the client's stages plus unaccounted time equal the total, and the
+    // display server's stages sit in the client's display stages
+    backend.tx([&](pqxx::work& t) {
+        if (t.exec("SELECT 1 FROM users WHERE username = 'timing-admin'").empty()) {
+            vdi::test::make_user_with_password(t, "timing-admin", "timing-admin-secret", vdi::db::UserRole::admin);
+        }
+    });
+    auto client = broker.client();
+    const auto token = backend.login(*client, "timing-admin");
+    const auto answer = client->get("/api/v1/admin/sessions/" + std::to_string(connection.session_id) + "/timing", token);
+    INFO(answer.body);
+    REQUIRE(answer.status == 200);
+    const json tree = answer.json();
+    const json* trace = nullptr;
+    for (const auto& candidate : tree["traces"]) {
+        if (candidate["trace_id"] == id) trace = &candidate;
+    }
+    REQUIRE(trace);
+    double sum = 0;
+    std::set<std::string> nested;
+    for (const auto& stage : (*trace)["stages"]) {
+        CHECK(stage["component"] == "client");
+        sum += stage["duration_ms"].get<double>();
+        for (const auto& child : stage.value("stages", json::array())) {
+            if (child["component"] == "display") nested.insert(child["stage"].get<std::string>());
+        }
+    }
+    CHECK(sum + (*trace)["unaccounted_ms"].get<double>() == Approx((*trace)["total_ms"].get<double>()));
+    CHECK(nested == std::set<std::string>{"handshake", "authentication", "first_update"});
 }
 
 // The VMM's own screenshot of a desktop (its framebuffer as the guest drew it).
@@ -159,7 +220,7 @@ TEST_CASE("a user signs in at the terminal, works on the desktop over VNC, survi
     CHECK(first.protocol == "vnc");
     CHECK(terminal.view().session().protocol_name() == QStringLiteral("VNC"));
     CHECK(terminal.view().hasFocus());
-    check_trace(backend, first, false);
+    check_trace(backend, broker, first, false);
 
     // the desktop knows its user, and the terminal shows what the VMM has
     REQUIRE(wait_for([&] { return terminal.bar_shows_user(first.desktop, "ruth"); }, 30s));
@@ -200,7 +261,7 @@ TEST_CASE("a user signs in at the terminal, works on the desktop over VNC, survi
     CHECK(terminal.app->controller().connection()->desktop == first.desktop);
     CHECK(wait_for([&] { return terminal.window_shows("Hello, Ruth! pasted-42"); }, 30s));
     CHECK(session_state(backend, first.session_id) == "active");
-    check_trace(backend, *terminal.app->controller().connection(), true);
+    check_trace(backend, broker, *terminal.app->controller().connection(), true);
 
     // Disconnect from the bar: the desktop is kept, the terminal shows the login screen, empty
     terminal.click_bar_button("disconnect");
@@ -240,7 +301,7 @@ TEST_CASE("over RDP the terminal shows the user's desktop, types into it, shares
     const auto session = *terminal.app->controller().connection();
     CHECK(session.protocol == "rdp");
     CHECK(terminal.view().session().protocol_name() == QStringLiteral("RDP"));
-    check_trace(backend, session, false);
+    check_trace(backend, broker, session, false);
     REQUIRE(wait_for([&] { return terminal.bar_shows_user(session.desktop, "sam"); }, 30s));
     CHECK(wait_for([&] { return alike(terminal.picture().image, vmm_screenshot(backend, session.desktop)) > 0.999; }, 20s));
 

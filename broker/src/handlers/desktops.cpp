@@ -146,7 +146,9 @@ Api::Reply Api::connect(const Call& call)
     tickets_.on_ack(done.ticket_id, settings_.ticket_delivery_timeout,
                     [answer = call.answer_later, body, ticket_id = done.ticket_id, desktop_id = done.desktop_id,
                      retry_after_s = settings_.retry_after_s, writer = traces_.get(), stages = std::move(stages), us,
-                     delivering = answered_by_db, metrics = &metrics_,
+                     delivering = answered_by_db, metrics = &metrics_, delivery = &tickets_,
+                     display_wait = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.ticket_ttl) +
+                                    std::chrono::seconds(30),
                      trace = db::BrokerTrace{done.ticket_id, done.session_id, done.pool_id.value_or(0), ask.protocol,
                                              reconnected, {}},
                      pool = ask.pool](std::optional<TicketAck> ack) mutable {
@@ -160,6 +162,17 @@ Api::Reply Api::connect(const Call& call)
                             }
                             trace.stages = std::move(stages);
                             writer->add(std::move(trace));
+                            // the display server's stages follow once the client is in
+                            if (ack && ack->ok) {
+                                delivery->on_display(ticket_id, display_wait,
+                                                     [writer, metrics, pool, ticket_id](std::vector<db::LogonStage> display) {
+                                                         for (const auto& s : display) {
+                                                             metrics->logon_stage(pool, s.component, s.stage,
+                                                                                  std::chrono::microseconds(s.duration_us));
+                                                         }
+                                                         writer->add_display(ticket_id, std::move(display));
+                                                     });
+                            }
                         }
                         if (ack && ack->ok) {
                             answer(json_response(200, body));

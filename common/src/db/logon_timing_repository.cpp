@@ -52,6 +52,21 @@ int LogonTimingRepository::add_broker_traces(const std::vector<BrokerTrace>& tra
             .affected_rows());
 }
 
+int LogonTimingRepository::add_display_stages(const std::vector<DisplayStages>& displays)
+{
+    if (displays.empty()) return 0;
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& d : displays) {
+        rows.push_back({{"ticket_id", d.ticket_id}, {"display", stages_object(d.stages, "display")}});
+    }
+    return static_cast<int>(exec_cached(tx_, "vdi_logon_add_display",
+                                        "UPDATE logon_traces t SET display = u.display "
+                                        "FROM jsonb_to_recordset($1::jsonb) AS u(ticket_id bigint, display jsonb) "
+                                        "WHERE t.ticket_id = u.ticket_id AND t.display IS NULL",
+                                        rows.dump())
+                                .affected_rows());
+}
+
 ClientTimingResult LogonTimingRepository::add_client_stages(Id ticket_id, Id session_id, Id user_id, bool reconnect,
                                                             const std::vector<LogonStage>& stages)
 {

@@ -75,6 +75,14 @@ bool TicketRepository::record_delivery(Id id, const std::optional<std::string>& 
                 .empty();
 }
 
+void TicketRepository::report_display_stages(Id id, const std::string& display_stages)
+{
+    exec_cached(tx_, "vdi_ticket_report_display",
+                "SELECT pg_notify('vdi_ticket_acks', json_build_object('ticket_id', id, 'display', $2::json)::text) "
+                "FROM display_tickets WHERE id = $1 AND delivered_at IS NOT NULL",
+                id, display_stages);
+}
+
 int TicketRepository::purge_expired(std::chrono::seconds keep)
 {
     return static_cast<int>(tx_.exec_params("DELETE FROM display_tickets WHERE expires_at < now() - $1 * interval "

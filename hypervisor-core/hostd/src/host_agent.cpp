@@ -125,6 +125,7 @@ void HostAgent::run()
             reap_exited();
             reconcile();
             deliver_tickets();
+            collect_display_stages();
             report_activity();
         } catch (const std::exception& e) {
             log->error("reconcile failed, retrying error=\"{}\"", e.what());
@@ -133,8 +134,10 @@ void HostAgent::run()
             db_.reset();
         }
         next_resync = std::chrono::steady_clock::now() + config_.resync;
-        // poll quickly while guests are coming up, otherwise sleep until woken or the resync
-        const auto wait = awaiting_ready_.empty() ? config_.resync : std::chrono::milliseconds(50);
+        // poll quickly while guests are coming up or clients are expected on their displays,
+        // otherwise sleep until woken or the resync
+        const auto wait = awaiting_ready_.empty() && awaiting_display_.empty() ? config_.resync
+                                                                                : std::chrono::milliseconds(50);
         wait_for_work(std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
                                          next_resync - std::chrono::steady_clock::now())));
     }
@@ -236,16 +239,21 @@ void HostAgent::deliver_tickets()
                     }
                     stage("identity");
                 }
+                const int ttl_s = message.value("ttl_s", 60);
                 const nlohmann::json request = {{"cmd", "display_ticket"},
                                                 {"protocol", db::to_string(stored->protocol)},
                                                 {"ticket", ticket},
-                                                {"ttl_s", message.value("ttl_s", 60)}};
+                                                {"ttl_s", ttl_s},
+                                                {"trace", ticket_id}};
                 const auto response = it->second->request(request);
                 stage("ticket_to_display");
                 if (!response) {
                     error = "the desktop's VMM did not answer";
                 } else if (!response->value("ok", false)) {
                     error = response->value("error", std::string("the VMM refused the ticket"));
+                } else {
+                    awaiting_display_[ticket_id] = {desktop_id, std::chrono::steady_clock::now() +
+                                                                    std::chrono::seconds(ttl_s + 5)};
                 }
             }
             tickets.record_delivery(ticket_id, error, stages.dump());
@@ -257,6 +265,44 @@ void HostAgent::deliver_tickets()
             }
         });
     }
+}
+
+void HostAgent::collect_display_stages()
+{
+    if (awaiting_display_.empty() || !db_) {
+        return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    std::set<std::int64_t> desktops;
+    for (auto it = awaiting_display_.begin(); it != awaiting_display_.end();) {
+        // no client came with the ticket (or it was never traced): nothing to report
+        if (it->second.deadline < now || vmms_.count(it->second.desktop_id) == 0) {
+            it = awaiting_display_.erase(it);
+        } else {
+            desktops.insert(it->second.desktop_id);
+            ++it;
+        }
+    }
+    std::vector<std::pair<std::int64_t, std::string>> reports;
+    for (const auto desktop_id : desktops) {
+        const auto response = vmms_.at(desktop_id)->request({{"cmd", "display_events"}});
+        if (!response || !response->value("ok", false) || !(*response)["traces"].is_array()) {
+            continue;  // (an older VMM, or a busy one: asked again next time)
+        }
+        for (const auto& trace : (*response)["traces"]) {
+            const auto ticket_id = trace.value("trace", std::int64_t{0});
+            if (awaiting_display_.erase(ticket_id) != 0 && trace["stages"].is_array()) {
+                reports.emplace_back(ticket_id, trace["stages"].dump());
+            }
+        }
+    }
+    if (reports.empty()) {
+        return;
+    }
+    db::in_autocommit(*db_, "report display stages", [&](pqxx::nontransaction& tx) {
+        db::TicketRepository tickets(tx);
+        for (const auto& [ticket_id, stages] : reports) tickets.report_display_stages(ticket_id, stages);
+    });
 }
 
 void HostAgent::report_activity()

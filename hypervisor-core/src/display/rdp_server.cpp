@@ -2,6 +2,7 @@
 #include "vdi/hv/display/rdp_server.h"
 
 #include <arpa/inet.h>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <netinet/in.h>
@@ -83,9 +84,18 @@ UINT32 enum_monitors(MONITOR_DEF* monitors, UINT32 max)
     return monitor_fill(monitors, max);
 }
 
+// The shadow library's own accept (shadow_client_accepted), wrapped so that the accept is timed.
+psPeerAccepted library_peer_accepted = nullptr;
+
+BOOL on_peer_accepted(freerdp_listener* listener, freerdp_peer* peer)
+{
+    if (current_server != nullptr) current_server->peer_accepted(peer);
+    return library_peer_accepted(listener, peer);
+}
+
 int on_authenticate(rdpShadowSubsystem*, rdpShadowClient* client, const char*, const char*, const char* password)
 {
-    if (current_server != nullptr && password != nullptr && current_server->authenticate(password)) {
+    if (current_server != nullptr && password != nullptr && current_server->authenticate(client, password)) {
         return 1;
     }
     // Refused: say so before the library drops the connection, or a client cannot tell a refused
@@ -286,6 +296,9 @@ RdpServer::RdpServer(Machine& machine, RdpConfig config) : machine_(machine), co
     std::free(server_->PrivateKeyFile);
     server_->CertificateFile = strdup(config_.certificate.c_str());
     server_->PrivateKeyFile = strdup(config_.private_key.c_str());
+    // the library's accept, with ours in front (it set its own in shadow_server_init)
+    library_peer_accepted = server_->listener->PeerAccepted;
+    server_->listener->PeerAccepted = on_peer_accepted;
     rdpShadowSubsystem* subsystem = server_->subsystem;
     subsystem->Authenticate = on_authenticate;
     subsystem->KeyboardEvent = on_keyboard;
@@ -332,24 +345,48 @@ void RdpServer::start()
     }
 }
 
-void RdpServer::set_ticket(const std::string& ticket, std::chrono::seconds ttl)
+void RdpServer::set_ticket(const std::string& ticket, std::chrono::seconds ttl, std::int64_t trace_id)
 {
     if (ticket.empty() || ticket.size() > 256) {
         throw HvError("an RDP ticket has 1 to 256 characters");
     }
-    ticket_.set(ticket, ttl);
+    ticket_.set(ticket, ttl, trace_id);
 }
 
-bool RdpServer::authenticate(const char* password)
+void RdpServer::peer_accepted(freerdp_peer* peer)
 {
+    std::lock_guard lock(clients_mutex_);
+    // peers the library dropped before they authenticated stay here: forget the old ones
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(accepted_, [&](const auto& entry) { return now - entry.second > std::chrono::minutes(2); });
+    accepted_[peer] = now;
+}
+
+bool RdpServer::authenticate(rdpShadowClient* client, const char* password)
+{
+    const auto presented = std::chrono::steady_clock::now();
+    auto accepted = presented;
+    {
+        std::lock_guard lock(clients_mutex_);
+        if (const auto it = accepted_.find(client->context.peer); it != accepted_.end()) {
+            accepted = it->second;
+            accepted_.erase(it);
+        }
+    }
     const auto ticket = ticket_.take();
     if (!ticket) {
         logger("vmm.rdp")->warn("refused a client: no valid ticket");
         return false;
     }
-    const bool ok = same_secret(password, *ticket);
+    const bool ok = same_secret(password, ticket->secret);
     if (!ok) {
         logger("vmm.rdp")->warn("refused a client: wrong ticket");
+    } else {
+        if (ticket->trace_id != 0) {
+            traces_.authenticated(client, ticket->trace_id, accepted, presented, std::chrono::steady_clock::now());
+        }
+        std::lock_guard lock(clients_mutex_);
+        waiting_.push_back(client);
     }
     return ok;
 }
@@ -425,6 +462,11 @@ void RdpServer::client_connected(rdp_shadow_client* client)
 void RdpServer::client_disconnected(rdp_shadow_client* client)
 {
     --clients_;
+    {
+        std::lock_guard lock(clients_mutex_);
+        std::erase(waiting_, client);
+        traces_.client_gone(client);
+    }
     std::unique_ptr<Clipboard> gone;
     {
         std::lock_guard lock(clipboard_mutex_);
@@ -463,6 +505,17 @@ void RdpServer::announce_guest_clipboard()
     }
 }
 
+std::vector<rdp_shadow_client*> RdpServer::activated_waiting()
+{
+    std::vector<rdp_shadow_client*> out;
+    std::lock_guard lock(clients_mutex_);
+    for (rdpShadowClient* client : waiting_) {
+        // (written by the client's thread when the client is activated; read atomically here)
+        if (__atomic_load_n(&client->activated, __ATOMIC_ACQUIRE)) out.push_back(client);
+    }
+    return out;
+}
+
 void RdpServer::capture_loop()
 {
     Framebuffer& fb = machine_.framebuffer();
@@ -477,7 +530,11 @@ void RdpServer::capture_loop()
         if (full_refresh_.exchange(false)) {
             rects = {{0, 0, fb.width(), fb.height()}};
         }
-        if (rects.empty()) {
+        // A client's activation marks its whole screen to be sent with the next frame, but a frame
+        // goes out only when something changed: a client activated since is sent one now (or a
+        // still desktop would keep it waiting for its first picture until the guest drew)
+        const auto activated = activated_waiting();
+        if (rects.empty() && activated.empty()) {
             continue;
         }
         rdpShadowSurface* surface = server_->surface;
@@ -492,7 +549,17 @@ void RdpServer::capture_loop()
             region16_union_rect(&surface->invalidRegion, &surface->invalidRegion, &rect);
         }
         LeaveCriticalSection(&surface->lock);
+        // returns once every client's thread has handled the frame: sent it, when activated
         shadow_subsystem_frame_update(subsystem);
+        if (!activated.empty()) {
+            const auto sent = std::chrono::steady_clock::now();
+            std::lock_guard lock(clients_mutex_);
+            for (rdpShadowClient* client : activated) {
+                if (std::find(waiting_.begin(), waiting_.end(), client) == waiting_.end()) continue;  // gone meanwhile
+                traces_.first_update_sent(client, sent);
+                std::erase(waiting_, client);
+            }
+        }
     }
 }
 

@@ -67,7 +67,12 @@ void on_pointer(int buttons, int x, int y, rfbClientPtr client)
 
 void on_client_gone(rfbClientPtr client)
 {
-    server_of(client)->client_gone();
+    server_of(client)->client_gone(client);
+}
+
+void on_display_finished(rfbClientPtr client, int result)
+{
+    server_of(client)->update_sent(client, result != 0);
 }
 
 void on_cut_text(char* text, int length, rfbClientPtr client)
@@ -83,7 +88,7 @@ void on_cut_text_utf8(char* text, int length, rfbClientPtr client)
 rfbNewClientAction on_new_client(rfbClientPtr client)
 {
     client->clientGoneHook = on_client_gone;
-    server_of(client)->client_connected();
+    server_of(client)->client_connected(client);
     return RFB_CLIENT_ACCEPT;
 }
 
@@ -139,6 +144,7 @@ VncServer::VncServer(Machine& machine, VncConfig config) : machine_(machine), co
     screen_->kbdAddEvent = on_key;
     screen_->ptrAddEvent = on_pointer;
     screen_->newClientHook = on_new_client;
+    screen_->displayFinishedHook = on_display_finished;
     screen_->setXCutText = on_cut_text;
     screen_->setXCutTextUTF8 = on_cut_text_utf8;  // clients with the extended clipboard
     // No deferral: the frame clock gathers the damage already, and a client's update request is
@@ -188,22 +194,23 @@ void VncServer::start()
     }
 }
 
-void VncServer::set_ticket(const std::string& ticket, std::chrono::seconds ttl)
+void VncServer::set_ticket(const std::string& ticket, std::chrono::seconds ttl, std::int64_t trace_id)
 {
     if (ticket.empty() || ticket.size() > 8) {
         throw HvError("a VNC ticket has 1 to 8 characters (VNC authentication uses at most 8)");
     }
-    ticket_.set(ticket, ttl);
+    ticket_.set(ticket, ttl, trace_id);
 }
 
 bool VncServer::check_password(rfbClientPtr client, const char* response, int length)
 {
+    const auto presented = std::chrono::steady_clock::now();
     const auto taken = ticket_.take();  // one attempt per ticket, right or wrong
     if (!taken) {
         logger("vmm.vnc")->warn("refused a client: no valid ticket");
         return false;
     }
-    const std::string& ticket = *taken;
+    const std::string& ticket = taken->secret;
     unsigned char expected[CHALLENGESIZE];
     std::memcpy(expected, client->authChallenge, CHALLENGESIZE);
     char key[9] = {};
@@ -214,6 +221,10 @@ bool VncServer::check_password(rfbClientPtr client, const char* response, int le
                                 std::string_view(response, CHALLENGESIZE));
     if (!ok) {
         logger("vmm.vnc")->warn("refused a client: wrong ticket");
+    } else if (taken->trace_id != 0) {
+        const auto accepted = accepted_.find(client);
+        traces_.authenticated(client, taken->trace_id, accepted != accepted_.end() ? accepted->second : presented,
+                              presented, std::chrono::steady_clock::now());
     }
     return ok;
 }
@@ -277,14 +288,26 @@ long VncServer::bytes_sent() const
     return total;
 }
 
-void VncServer::client_connected()
+void VncServer::client_connected(rfbClientPtr client)
 {
     ++clients_;
+    accepted_[client] = std::chrono::steady_clock::now();
 }
 
-void VncServer::client_gone()
+void VncServer::client_gone(rfbClientPtr client)
 {
     --clients_;
+    accepted_.erase(client);
+    traces_.client_gone(client);
+}
+
+// libvncserver calls this after every update it considered, also when it had nothing to send:
+// the trace's first update is the first after which the client has been sent one
+void VncServer::update_sent(rfbClientPtr client, bool ok)
+{
+    if (ok && traces_.waiting(client) && rfbStatGetMessageCountSent(client, rfbFramebufferUpdate) > 0) {
+        traces_.first_update_sent(client, std::chrono::steady_clock::now());
+    }
 }
 
 void VncServer::serve()

@@ -29,6 +29,8 @@ public:
     LogonTraceWriter& operator=(const LogonTraceWriter&) = delete;
 
     void add(db::BrokerTrace trace);
+    // The display server's stages of a trace added before (they come once its client is in).
+    void add_display(std::int64_t ticket_id, std::vector<db::LogonStage> stages);
     // Writes what is queued now and returns when it is written (tests).
     void flush();
     long dropped() const;
@@ -37,7 +39,7 @@ public:
 
 private:
     void loop();
-    void write(std::vector<db::BrokerTrace>& traces);
+    void write(std::vector<db::BrokerTrace>& traces, std::vector<db::DisplayStages>& displays);
 
     ConnectionPool& pool_;
     const std::chrono::milliseconds period_;
@@ -45,6 +47,7 @@ private:
     std::condition_variable wake_;
     std::condition_variable written_;
     std::vector<db::BrokerTrace> queue_;
+    std::vector<db::DisplayStages> display_queue_;
     long generation_ = 0, written_generation_ = 0;
     long dropped_ = 0;
     bool flush_now_ = false, stop_ = false;

@@ -10,7 +10,11 @@
 //                                             means none; without "host" the last one stays)
 //   {"cmd":"notice","text":"Save your work"}  a line shown on the desktop ("" clears it)
 //   {"cmd":"snapshot","dir":"/var/lib/vdi/images/x"}   write a golden image (pauses briefly)
-//   {"cmd":"display_ticket","protocol":"vnc","ticket":"8chars..","ttl_s":60}   one-time password
+//   {"cmd":"display_ticket","protocol":"vnc","ticket":"8chars..","ttl_s":60,"trace":42}   one-time
+//                                             password ("trace": the connect's logon trace id)
+//   {"cmd":"display_events"}                  {"traces":[{"trace":42,"protocol":"vnc","stages":
+//                                             [["handshake",0,812],...]}]}: what the display
+//                                             servers saw of traced clients since the last call
 // Every response has "ok"; failures carry "error". The socket is created mode 0600.
 // Threads: its own accept/serve thread; actions reach the Machine through its thread-safe API.
 #pragma once
@@ -73,6 +77,7 @@ public:
         nlohmann::json notice(const nlohmann::json& request);
         nlohmann::json snapshot(const nlohmann::json& request);
         nlohmann::json display_ticket(const nlohmann::json& request);
+        nlohmann::json display_events(const nlohmann::json& request);
         nlohmann::json identity_status() const;  // {"host","user"} sent last, or null
 
         Machine& machine_;

@@ -48,6 +48,13 @@ struct BrokerTrace {
     std::vector<LogonStage> stages;
 };
 
+// The display server's stages of one trace (component "display"), which the broker that served the
+// connect hears from the host agent once the client is in.
+struct DisplayStages {
+    Id ticket_id = 0;
+    std::vector<LogonStage> stages;
+};
+
 // A stage's normal in a pool: percentiles of its length over a period.
 struct StageNormal {
     double p50_us = 0;
@@ -77,6 +84,9 @@ public:
     // The broker's reports, one statement for all of them; a trace whose broker part is there
     // already keeps it. Returns how many were stored.
     int add_broker_traces(const std::vector<BrokerTrace>& traces);
+    // The display servers' reports, one statement for all: only into traces that exist, and only
+    // once. Returns how many were stored.
+    int add_display_stages(const std::vector<DisplayStages>& displays);
     // The thin client's report: only for a connect (its display ticket) of `session_id`, a
     // session of `user_id`, and only once.
     ClientTimingResult add_client_stages(Id ticket_id, Id session_id, Id user_id, bool reconnect,

@@ -47,6 +47,11 @@ public:
     // 'vdi_ticket_acks' at commit, with `host_stages` (the agent's logon stages, a JSON array of
     // [stage, start_us, duration_us]) in the notice. False if an outcome was already recorded.
     bool record_delivery(Id id, const std::optional<std::string>& error, const std::string& host_stages = "[]");
+    // What the desktop's display server saw of the client that used ticket `id` (its logon
+    // stages, a JSON array like host_stages), to the broker that issued it, on 'vdi_ticket_acks'
+    // as {"ticket_id", "display"}: that broker stores them with its trace. Only for a ticket
+    // that was delivered.
+    void report_display_stages(Id id, const std::string& display_stages);
     // Deletes tickets that expired more than `keep` ago; returns how many.
     int purge_expired(std::chrono::seconds keep);
 

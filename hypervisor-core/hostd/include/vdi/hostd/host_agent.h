@@ -58,6 +58,15 @@ private:
     // outcome, which the waiting broker hears on 'vdi_ticket_acks'.
     void listen_for_tickets();
     void deliver_tickets();
+    // Logon timing: what each desktop's display server saw of the client that came with a
+    // delivered ticket (control command display_events), passed on to the broker that issued the
+    // ticket (TicketRepository::report_display_stages). Polled while tickets wait for clients.
+    void collect_display_stages();
+    struct AwaitedClient {
+        std::int64_t desktop_id;
+        std::chrono::steady_clock::time_point deadline;  // the ticket's expiry and a margin
+    };
+    std::map<std::int64_t, AwaitedClient> awaiting_display_;  // by ticket id
     // Sessions follow their desktops' use: keyboard or mouse input refreshes last_activity_at
     // (which idle limits count from), and an active session whose desktop has had no display
     // client for client_grace becomes disconnected; a session's warning (a refresh deadline) is

@@ -1,8 +1,10 @@
 // The one-time password a display server accepts: set by the host agent, valid until its expiry,
-// and burned by the first attempt that uses it, right or wrong (guessing burns it). Thread-safe.
+// and burned by the first attempt that uses it, right or wrong (guessing burns it). It carries the
+// connect's logon trace id (docs/logon-timing.md), 0 for none. Thread-safe.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -12,20 +14,25 @@ namespace vdi::hv {
 
 class OneTimeTicket {
 public:
+    struct Taken {
+        std::string secret;
+        std::int64_t trace_id = 0;
+    };
+
     // Replaces any ticket not yet used.
-    void set(const std::string& ticket, std::chrono::seconds ttl)
+    void set(const std::string& ticket, std::chrono::seconds ttl, std::int64_t trace_id = 0)
     {
         std::lock_guard lock(mutex_);
-        ticket_ = ticket;
+        ticket_ = Taken{ticket, trace_id};
         expiry_ = std::chrono::steady_clock::now() + ttl;
     }
 
     // The ticket for one authentication attempt, which burns it; nullopt if none is set or it
     // has expired.
-    std::optional<std::string> take()
+    std::optional<Taken> take()
     {
         std::lock_guard lock(mutex_);
-        std::optional<std::string> taken;
+        std::optional<Taken> taken;
         if (ticket_ && std::chrono::steady_clock::now() <= expiry_) {
             taken = std::move(ticket_);
         }
@@ -35,7 +42,7 @@ public:
 
 private:
     std::mutex mutex_;  // guards ticket_ and expiry_
-    std::optional<std::string> ticket_;
+    std::optional<Taken> ticket_;
     std::chrono::steady_clock::time_point expiry_;
 };
 

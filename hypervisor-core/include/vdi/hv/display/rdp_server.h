@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "vdi/hv/display/display_server.h"
 #include "vdi/hv/display/one_time_ticket.h"
@@ -27,6 +28,7 @@
 
 struct rdp_shadow_server;
 struct rdp_shadow_client;
+struct rdp_freerdp_peer;
 
 namespace vdi::hv {
 
@@ -55,14 +57,17 @@ public:
 
     std::string protocol() const override { return "rdp"; }
     int port() const override { return port_; }
-    void set_ticket(const std::string& ticket, std::chrono::seconds ttl) override;
+    using DisplayServer::set_ticket;
+    void set_ticket(const std::string& ticket, std::chrono::seconds ttl, std::int64_t trace_id) override;
+    std::vector<DisplayTrace> take_traces() override { return traces_.take(); }
     int clients() const override { return clients_.load(); }
     void start() override;
     // Sends the whole screen again, as a full-screen repaint would (benchmarks). Any thread.
     void mark_all_modified() { full_refresh_ = true; }
 
-    // subsystem callbacks
-    bool authenticate(const char* password);
+    // subsystem callbacks (and the listener's, for the accept)
+    void peer_accepted(rdp_freerdp_peer* peer);
+    bool authenticate(rdp_shadow_client* client, const char* password);
     void keyboard(std::uint16_t flags, std::uint16_t code);
     void mouse(std::uint16_t flags, std::uint16_t x, std::uint16_t y);
     void client_connected(rdp_shadow_client* client);
@@ -78,6 +83,8 @@ private:
 
     void capture_loop();
     void announce_guest_clipboard();
+    // clients authenticated and now activated, which the next frame reaches (capture thread)
+    std::vector<rdp_shadow_client*> activated_waiting();
 
     Machine& machine_;
     RdpConfig config_;
@@ -88,6 +95,10 @@ private:
     std::atomic<int> clients_{0};
     std::atomic<bool> full_refresh_{true};
     OneTimeTicket ticket_;
+    DisplayTraceLog traces_{"rdp"};
+    std::mutex clients_mutex_;  // guards accepted_ and waiting_
+    std::map<const rdp_freerdp_peer*, std::chrono::steady_clock::time_point> accepted_;  // until authenticated
+    std::vector<rdp_shadow_client*> waiting_;  // authenticated, not yet sent a frame since activated
     int damage_consumer_ = 0;
     int pointer_x_ = 0, pointer_y_ = 0;
     std::uint8_t buttons_ = 0;

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -40,7 +41,9 @@ public:
 
     std::string protocol() const override { return "vnc"; }
     int port() const override { return port_; }
-    void set_ticket(const std::string& ticket, std::chrono::seconds ttl) override;
+    using DisplayServer::set_ticket;
+    void set_ticket(const std::string& ticket, std::chrono::seconds ttl, std::int64_t trace_id) override;
+    std::vector<DisplayTrace> take_traces() override { return traces_.take(); }
     int clients() const override { return clients_.load(); }
     void start() override;
     // Bytes sent to the connected clients so far (libvncserver's statistics); for benchmarks.
@@ -52,8 +55,9 @@ public:
     bool check_password(_rfbClientRec* client, const char* response, int length);
     void key_event(bool down, std::uint32_t keysym);
     void pointer_event(int buttons, int x, int y, _rfbClientRec* client);
-    void client_gone();
-    void client_connected();
+    void client_gone(_rfbClientRec* client);
+    void client_connected(_rfbClientRec* client);
+    void update_sent(_rfbClientRec* client, bool ok);
     // A client's clipboard (UTF-8), passed to the guest agent (cut to its limit). Display thread.
     void client_cut_text(const std::string& utf8);
 
@@ -70,6 +74,8 @@ private:
     std::atomic<int> clients_{0};
     std::atomic<bool> mark_all_{false};
     OneTimeTicket ticket_;
+    DisplayTraceLog traces_{"vnc"};
+    std::map<const _rfbClientRec*, std::chrono::steady_clock::time_point> accepted_;  // display thread
     int damage_consumer_ = 0;
     int pointer_x_ = 0, pointer_y_ = 0;  // where the guest's pointer should be (display thread)
     int clipboard_listener_ = 0;
