@@ -84,7 +84,11 @@ int login(CliContext& context, const std::optional<std::string>& user_option, bo
         std::cout << fmt::format("logged in to {} as {} (role {}) until {}; the token is in {}\n", login.broker,
                                  login.username, login.role, format_timestamp(login.expires_at), store.file().string());
     }
-    if (login.role != "admin") {
+    if (login.role == "helpdesk" || login.role == "auditor") {
+        std::cerr << fmt::format("vdictl: note: {} has the {} role: the broker lets it read everything{}\n",
+                                 login.username, login.role,
+                                 login.role == "helpdesk" ? " and act on sessions, nothing else" : ", and change nothing");
+    } else if (login.role != "admin") {
         std::cerr << fmt::format("vdictl: note: {} is not an admin, so the broker will refuse the admin commands\n",
                                  login.username);
     }

@@ -61,7 +61,8 @@ void add_users(CLI::App& app, Action& action)
     });
     add->add_option("user", o->ref, "user name")->required();
     add->add_option("--display-name", o->display_name, "full name shown in clients");
-    add->add_option("--role", o->role, "user (default) or admin")->check(CLI::IsMember({"user", "admin"}));
+    add->add_option("--role", o->role, "user (default), admin, helpdesk (reads, acts on sessions) or auditor (reads)")
+        ->check(CLI::IsMember({"user", "admin", "helpdesk", "auditor"}));
     add->add_flag("--password-stdin", o->password_stdin, "read the password from the first line of stdin");
 
     auto* update = add_leaf(user, "update", "change a user's display name, role or password", action, [o](CliContext& c) {
@@ -82,7 +83,8 @@ void add_users(CLI::App& app, Action& action)
     update->alias("set");
     ref(update);
     update->add_option("--display-name", o->display_name, "full name shown in clients");
-    update->add_option("--role", o->role, "user or admin")->check(CLI::IsMember({"user", "admin"}));
+    update->add_option("--role", o->role, "user, admin, helpdesk or auditor")
+        ->check(CLI::IsMember({"user", "admin", "helpdesk", "auditor"}));
     update->add_flag("--password", o->password, "set a new password (asked; revokes the user's tokens)");
     update->add_flag("--password-stdin", o->password_stdin, "set a new password, read from the first line of stdin");
 

@@ -23,6 +23,29 @@ std::chrono::seconds ThrottlePolicy::lock_for(int consecutive_failures, int fail
     return std::min(max_lock, std::chrono::seconds(first_lock.count() << doublings));
 }
 
+namespace {
+
+// The caller's role against the route's: 403 naming what the role may do.
+void check_role(Access access, const Api::Caller& caller)
+{
+    const std::string role(db::to_string(caller.user.role));
+    const bool console = caller.reads_admin();
+    if (access == Access::admin_read && !console) {
+        throw ApiError(403, "forbidden", "this endpoint is for administrators");
+    }
+    if (access == Access::session_admin && !caller.acts_on_sessions()) {
+        throw ApiError(403, "forbidden", console ? "the " + role + " role may only read" : "this endpoint is for administrators");
+    }
+    if (access == Access::admin && !caller.is_admin()) {
+        if (!console) throw ApiError(403, "forbidden", "this endpoint is for administrators");
+        throw ApiError(403, "forbidden",
+                       caller.acts_on_sessions() ? "the " + role + " role may read, and act only on sessions"
+                                                 : "the " + role + " role may only read");
+    }
+}
+
+}  // namespace
+
 std::string make_display_ticket(const std::string& protocol)
 {
     // VNC's DES challenge uses 8 characters; RDP carries a longer one. Both are single-use and
@@ -86,9 +109,7 @@ void Api::handle(const HttpRequest& request, const RequestContext& context, Http
             caller = bearer(parsed, context);  // (the endpoint's statement authenticates it)
         } else if (parsed.route->access != Access::public_) {
             caller = authenticate(parsed, context);
-            if (parsed.route->access == Access::admin && !caller->is_admin()) {
-                throw ApiError(403, "forbidden", "this endpoint is for administrators");
-            }
+            check_role(parsed.route->access, *caller);
         }
         // the connect handler answers once the host agent has the ticket: no thread waits for that
         const Caller none;

@@ -115,6 +115,27 @@ void print_stages(const std::vector<vdi::thin_client::ConnectTrace>& traces)
     std::cout << std::flush;
 }
 
+// The other components' stages of the same connects, as stored with their traces (the broker's,
+// the host agent's and the display server's, docs/logon-timing.md), p50 and p95.
+void print_stored_stages(e2e::Backend& backend, DisplayProtocol protocol, bool reconnect)
+{
+    const auto rows = backend.tx([&](pqxx::work& t) {
+        return t.exec_params("SELECT s.component, s.stage, percentile_cont(0.5) WITHIN GROUP (ORDER BY s.duration_us), "
+                             "percentile_cont(0.95) WITHIN GROUP (ORDER BY s.duration_us), count(*), min(s.start_us) "
+                             "FROM logon_stages s JOIN logon_traces t USING (ticket_id) "
+                             "WHERE t.protocol = $1::display_protocol AND coalesce(t.reconnect, false) = $2 "
+                             "AND s.component <> 'client' GROUP BY 1, 2 ORDER BY 1, 6",
+                             protocol == DisplayProtocol::rdp ? "rdp" : "vnc", reconnect);
+    });
+    if (rows.empty()) return;
+    std::cout << "  stored stages of the other components, p50 (p95):\n";
+    for (const auto& r : rows) {
+        std::printf("    %-8s %-22s %8.2f ms (%6.2f) n=%ld\n", r[0].c_str(), r[1].c_str(), r[2].as<double>() / 1000,
+                    r[3].as<double>() / 1000, r[4].as<long>());
+    }
+    std::cout << std::flush;
+}
+
 // The broker's own time per request (its /metrics histogram's sum and count) by route, so that a
 // stage's time can be split between the terminal and the broker.
 std::map<std::string, std::pair<double, double>> broker_request_times(const vdi::test::BrokerProcess& broker)
@@ -204,6 +225,7 @@ std::vector<double> logins(e2e::Backend& backend, const vdi::test::BrokerProcess
     }
     traces.erase(traces.begin());
     print_stages(traces);
+    print_stored_stages(backend, protocol, false);
     return times;
 }
 
@@ -239,6 +261,7 @@ std::vector<double> reconnects(e2e::Backend& backend, const vdi::test::BrokerPro
     }
     REQUIRE(run_until([&] { return traces.size() == static_cast<std::size_t>(count); }, 5s));
     print_stages(traces);
+    print_stored_stages(backend, DisplayProtocol::vnc, true);
     terminal.app->controller().log_off();
     REQUIRE(run_until([&] { return terminal.app->controller().phase() == Phase::signed_out; }, 20s));
     return times;

@@ -218,6 +218,75 @@ TEST_CASE("broker: a user cannot see or act on another user's sessions, non-admi
     CHECK(client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, vdi::random_token(32)).status == 401);
 }
 
+TEST_CASE("broker: the helpdesk role reads everything and acts only on sessions, the auditor only reads",
+          "[broker][roles]")
+{
+    World world;
+    TicketAcker acker(world.db.dsn(), world.host.id);
+    vdi::db::in_transaction(world.db.connection(), "console users", [&](pqxx::work& tx) {
+        vdi::test::make_user_with_password(tx, "hana", "hana-secret", vdi::db::UserRole::helpdesk);
+        vdi::test::make_user_with_password(tx, "otto", "otto-secret", vdi::db::UserRole::auditor);
+    });
+    BrokerProcess broker(world.db.dsn(), "roles");
+    auto client = broker.client();
+    const auto alice = login(*client, "alice", "alice-secret");
+    const auto hana = login(*client, "hana", "hana-secret");
+    const auto otto = login(*client, "otto", "otto-secret");
+    const auto root = login(*client, "root", "root-secret");
+    CHECK(client->get("/api/v1/me", hana).json()["role"] == "helpdesk");
+    CHECK(client->get("/api/v1/me", otto).json()["role"] == "auditor");
+
+    const auto a = client->post("/api/v1/desktops/office/connect", {{"protocol", "vnc"}}, alice);
+    REQUIRE(a.status == 200);
+    const std::string session = std::to_string(a.json()["session_id"].get<long long>());
+    const std::string pool = "/api/v1/admin/pools/" + std::to_string(world.pool.id);
+
+    // both read what an admin reads
+    for (const std::string& path : std::vector<std::string>{"/api/v1/admin/users", "/api/v1/admin/pools", pool, "/api/v1/admin/desktops",
+                                   "/api/v1/admin/sessions", "/api/v1/admin/hosts", "/api/v1/admin/jobs",
+                                   "/api/v1/admin/audit", "/api/v1/admin/images"}) {
+        INFO(path);
+        CHECK(client->get(path, hana).status == 200);
+        CHECK(client->get(path, otto).status == 200);
+    }
+    // neither changes a pool, a user or an image; each is told what its role may do
+    const auto resize = client->patch_json(pool, {{"min_ready", 1}}, hana);
+    CHECK(resize.status == 403);
+    CHECK(resize.json()["error"]["message"] == "the helpdesk role may read, and act only on sessions");
+    const auto resize2 = client->patch_json(pool, {{"min_ready", 1}}, otto);
+    CHECK(resize2.status == 403);
+    CHECK(resize2.json()["error"]["message"] == "the auditor role may only read");
+    CHECK(client->post("/api/v1/admin/users", {{"username", "eve"}, {"password", "eve-secret-1"}, {"role", "admin"}}, hana)
+              .status == 403);
+    CHECK(client->post(pool + "/refresh", json::object(), hana).status == 403);
+    CHECK(world.scalar("SELECT min_ready FROM pools WHERE id = " + std::to_string(world.pool.id)) != 1);
+    CHECK(world.scalar("SELECT count(*) FROM users WHERE username = 'eve'") == 0);
+    // a plain user still reads nothing of it
+    CHECK(client->get("/api/v1/admin/sessions", alice).json()["error"]["message"] == "this endpoint is for administrators");
+
+    // the auditor cannot touch the session; the helpdesk disconnects it and logs it off
+    const auto refused = client->post("/api/v1/admin/sessions/" + session + "/logoff", json::object(), otto);
+    CHECK(refused.status == 403);
+    CHECK(refused.json()["error"]["message"] == "the auditor role may only read");
+    CHECK(client->post("/api/v1/sessions/" + session + "/disconnect", json::object(), otto).status == 404);
+    CHECK(world.scalar("SELECT count(*) FROM sessions WHERE id = " + session + " AND state = 'active'") == 1);
+    CHECK(client->post("/api/v1/sessions/" + session + "/disconnect", json::object(), hana).status == 200);
+    CHECK(client->post("/api/v1/admin/sessions/" + session + "/logoff", json::object(), hana).status == 200);
+    CHECK(world.scalar("SELECT count(*) FROM sessions WHERE id = " + session + " AND state = 'ended'") == 1);
+    CHECK(world.scalar("SELECT count(*) FROM audit_log WHERE actor = 'hana' AND action IN "
+                       "('session.disconnect', 'session.force_logoff')") == 2);
+
+    // an admin gives and takes the roles
+    const auto made = client->post("/api/v1/admin/users",
+                                   {{"username", "hugo"}, {"password", "hugo-secret-1"}, {"role", "helpdesk"}}, root);
+    INFO(made.body);
+    REQUIRE(made.status == 201);
+    CHECK(made.json()["role"] == "helpdesk");
+    const auto id = std::to_string(made.json()["id"].get<long long>());
+    CHECK(client->patch_json("/api/v1/admin/users/" + id, {{"role", "auditor"}}, root).json()["role"] == "auditor");
+    CHECK(client->patch_json("/api/v1/admin/users/" + id, {{"role", "janitor"}}, root).status == 400);
+}
+
 TEST_CASE("broker: no ready desktop gives 503 with Retry-After at once, and an undeliverable ticket 503 too",
           "[broker]")
 {

@@ -18,7 +18,7 @@ Api::Reply Api::disconnect(const Call& call)
         db::SessionRepository sessions(tx);
         const auto session = sessions.find(session_id);
         // another user's session looks exactly like a missing one
-        if (!session || (session->user_id != caller.user.id && !caller.is_admin())) {
+        if (!session || (session->user_id != caller.user.id && !caller.acts_on_sessions())) {
             throw ApiError(404, "not_found", "no such session");
         }
         if (session->state == db::SessionState::ended) {

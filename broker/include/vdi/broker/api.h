@@ -67,6 +67,9 @@ public:
         std::string token_hash;
         std::string address;
         bool is_admin() const { return user.role == db::UserRole::admin; }
+        // helpdesk and auditor read what an admin reads; helpdesk also acts on sessions
+        bool reads_admin() const { return is_admin() || acts_on_sessions() || user.role == db::UserRole::auditor; }
+        bool acts_on_sessions() const { return is_admin() || user.role == db::UserRole::helpdesk; }
     };
 
     // What a handler gets: the validated request, its caller (empty for public routes) and the

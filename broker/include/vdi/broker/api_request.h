@@ -34,7 +34,10 @@ private:
 
 // Who may call a route. user_in_statement: a user, whose bearer token the endpoint's own database
 // statement checks (the hot path, connect: one round trip instead of two).
-enum class Access { public_, user, user_in_statement, admin };
+// Who may call a route: anyone; a signed-in user; a user the endpoint's own statement checks;
+// the admin console's roles: `admin_read` (admin, helpdesk, auditor), `session_admin` (admin,
+// helpdesk: acting on sessions) and `admin` (admin only).
+enum class Access { public_, user, user_in_statement, admin_read, session_admin, admin };
 
 // A JSON body field: its type and bounds.
 struct FieldSpec {

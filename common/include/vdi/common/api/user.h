@@ -25,7 +25,7 @@ struct LoginRequest {
 struct LoginUser {
     Id id = 0;
     std::string username;
-    std::string role;  // "user" | "admin"
+    std::string role;  // "user" | "admin" | "helpdesk" | "auditor"
 };
 struct LoginResponse {
     std::string token;  // the bearer token; only its hash is stored
@@ -43,7 +43,7 @@ struct Me {
     Id id = 0;
     std::string username;
     std::string display_name;
-    std::string role;  // "user" | "admin"
+    std::string role;  // "user" | "admin" | "helpdesk" | "auditor"
     std::optional<Time> last_login_at;
 };
 
@@ -55,7 +55,7 @@ struct User {
     Id id = 0;
     std::string username;
     std::string display_name;
-    std::string role;  // "user" | "admin"
+    std::string role;  // "user" | "admin" | "helpdesk" | "auditor"
     bool disabled = false;
     Time created_at;
     std::optional<Time> last_login_at;
@@ -71,7 +71,7 @@ struct CreateUserRequest {
     std::string username;
     std::string password;  // 8 characters or more
     std::optional<std::string> display_name;
-    std::optional<std::string> role;  // "user" (default) | "admin"
+    std::optional<std::string> role;  // "user" (default) | "admin" | "helpdesk" | "auditor"
 };
 
 // PATCH /api/v1/admin/users/{id}: only the fields given change.

@@ -14,7 +14,7 @@
 
 namespace vdi::db {
 
-enum class UserRole { user, admin };
+enum class UserRole { user, admin, helpdesk, auditor };
 enum class ImageState { building, ready, failed, retired };
 enum class HostState { online, draining, lost, offline };
 enum class PoolAssignment { floating, dedicated };
@@ -42,7 +42,7 @@ struct EnumTraits;
         static constexpr auto labels = std::to_array<std::string_view>({__VA_ARGS__}); \
     };
 
-VDI_DB_ENUM(UserRole, "user_role", "user", "admin")
+VDI_DB_ENUM(UserRole, "user_role", "user", "admin", "helpdesk", "auditor")
 VDI_DB_ENUM(ImageState, "image_state", "building", "ready", "failed", "retired")
 VDI_DB_ENUM(HostState, "host_state", "online", "draining", "lost", "offline")
 VDI_DB_ENUM(PoolAssignment, "pool_assignment", "floating", "dedicated")
