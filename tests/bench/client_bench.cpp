@@ -119,6 +119,9 @@ void print_stages(const std::vector<vdi::thin_client::ConnectTrace>& traces)
 // the host agent's and the display server's, docs/logon-timing.md), p50 and p95.
 void print_stored_stages(e2e::Backend& backend, DisplayProtocol protocol, bool reconnect)
 {
+    // the last connect's display stages pass through the host agent (polled every 50 ms) and the
+    // broker's writer (every 100 ms)
+    (void)run_until([] { return false; }, 500ms);
     const auto rows = backend.tx([&](pqxx::work& t) {
         return t.exec_params("SELECT s.component, s.stage, percentile_cont(0.5) WITHIN GROUP (ORDER BY s.duration_us), "
                              "percentile_cont(0.95) WITHIN GROUP (ORDER BY s.duration_us), count(*), min(s.start_us) "
@@ -132,6 +135,23 @@ void print_stored_stages(e2e::Backend& backend, DisplayProtocol protocol, bool r
     for (const auto& r : rows) {
         std::printf("    %-8s %-22s %8.2f ms (%6.2f) n=%ld\n", r[0].c_str(), r[1].c_str(), r[2].as<double>() / 1000,
                     r[3].as<double>() / 1000, r[4].as<long>());
+    }
+    // a connect whose display stages are missing: which one, and how soon its session ended
+    const auto missing = backend.tx([&](pqxx::work& t) {
+        return t.exec_params("SELECT row_number() OVER (ORDER BY t.created_at), t.display IS NULL, "
+                             "extract(epoch FROM s.ended_at - t.created_at) * 1000, t.ticket_id FROM logon_traces t "
+                             "JOIN sessions s ON s.id = t.session_id WHERE t.protocol = $1::display_protocol "
+                             "AND coalesce(t.reconnect, false) = $2 ORDER BY t.created_at",
+                             protocol == DisplayProtocol::rdp ? "rdp" : "vnc", reconnect);
+    });
+    for (const auto& r : missing) {
+        if (!r[1].as<bool>()) continue;
+        std::printf("    connect %ld (ticket %ld) has no display stages (its session ended %.0f ms after the trace began)\n",
+                    r[0].as<long>(), r[3].as<long>(), r[2].is_null() ? -1.0 : r[2].as<double>());
+        std::istringstream log(vdi::test::read_text_file((backend.dir / "hostd.log").string()));
+        for (std::string line; std::getline(log, line);) {
+            if (line.find("ticket=" + std::to_string(r[3].as<long>()) + " ") != std::string::npos) std::cout << "      " << line << "\n";
+        }
     }
     std::cout << std::flush;
 }

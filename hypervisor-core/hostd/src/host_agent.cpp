@@ -267,6 +267,16 @@ void HostAgent::deliver_tickets()
     }
 }
 
+void HostAgent::collect_display_stages_of(std::int64_t desktop_id)
+{
+    for (const auto& [ticket_id, awaited] : awaiting_display_) {
+        if (awaited.desktop_id == desktop_id) {
+            collect_display_stages();
+            return;
+        }
+    }
+}
+
 void HostAgent::collect_display_stages()
 {
     if (awaiting_display_.empty() || !db_) {
@@ -277,6 +287,8 @@ void HostAgent::collect_display_stages()
     for (auto it = awaiting_display_.begin(); it != awaiting_display_.end();) {
         // no client came with the ticket (or it was never traced): nothing to report
         if (it->second.deadline < now || vmms_.count(it->second.desktop_id) == 0) {
+            logger("hostd")->debug("no display stages for ticket={} desktop={} reason={}", it->first,
+                                   it->second.desktop_id, it->second.deadline < now ? "no client came" : "desktop gone");
             it = awaiting_display_.erase(it);
         } else {
             desktops.insert(it->second.desktop_id);
@@ -291,6 +303,7 @@ void HostAgent::collect_display_stages()
         }
         for (const auto& trace : (*response)["traces"]) {
             const auto ticket_id = trace.value("trace", std::int64_t{0});
+            logger("hostd")->debug("display stages ticket={} desktop={}", ticket_id, desktop_id);
             if (awaiting_display_.erase(ticket_id) != 0 && trace["stages"].is_array()) {
                 reports.emplace_back(ticket_id, trace["stages"].dump());
             }
@@ -425,6 +438,7 @@ void HostAgent::reconcile()
         if (found != vmms_.end() && (!want || found->second->generation() != d.generation)) {
             log->info("stopping VMM desktop={} generation={} desired={} desired_generation={}", d.id,
                       found->second->generation(), db::to_string(d.desired_state), d.generation);
+            collect_display_stages_of(d.id);  // (a user who logged off at once: the connect's stages first)
             found->second->stop(std::chrono::milliseconds(3000));
             vmms_.erase(found);
             awaiting_ready_.erase(d.id);
@@ -558,6 +572,7 @@ void HostAgent::reconcile()
             continue;
         }
         log->info("stopping VMM of a desktop no longer on this host desktop={}", it->first);
+        collect_display_stages_of(it->first);
         it->second->stop(std::chrono::milliseconds(3000));
         awaiting_ready_.erase(it->first);
         it = vmms_.erase(it);

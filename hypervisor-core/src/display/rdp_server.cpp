@@ -551,14 +551,17 @@ void RdpServer::capture_loop()
         LeaveCriticalSection(&surface->lock);
         // returns once every client's thread has handled the frame: sent it, when activated
         shadow_subsystem_frame_update(subsystem);
-        if (!activated.empty()) {
-            const auto sent = std::chrono::steady_clock::now();
-            std::lock_guard lock(clients_mutex_);
-            for (rdpShadowClient* client : activated) {
-                if (std::find(waiting_.begin(), waiting_.end(), client) == waiting_.end()) continue;  // gone meanwhile
-                traces_.first_update_sent(client, sent);
-                std::erase(waiting_, client);
-            }
+        // Those activated before the frame went out have had it. One activated while it was on its
+        // way may have had it too (its thread may have handled the frame after its activation):
+        // its trace is credited now, lest the client paint it and leave before the next frame, and
+        // it is sent the next frame anyway.
+        const auto sent = std::chrono::steady_clock::now();
+        std::lock_guard lock(clients_mutex_);
+        for (auto it = waiting_.begin(); it != waiting_.end();) {
+            rdpShadowClient* client = *it;
+            const bool had_it = std::find(activated.begin(), activated.end(), client) != activated.end();
+            if (had_it || __atomic_load_n(&client->activated, __ATOMIC_ACQUIRE)) traces_.first_update_sent(client, sent);
+            it = had_it ? waiting_.erase(it) : it + 1;
         }
     }
 }

@@ -62,6 +62,8 @@ private:
     // delivered ticket (control command display_events), passed on to the broker that issued the
     // ticket (TicketRepository::report_display_stages). Polled while tickets wait for clients.
     void collect_display_stages();
+    // The same, now, if a ticket of `desktop_id` waits for its client (before its VMM is stopped).
+    void collect_display_stages_of(std::int64_t desktop_id);
     struct AwaitedClient {
         std::int64_t desktop_id;
         std::chrono::steady_clock::time_point deadline;  // the ticket's expiry and a margin
