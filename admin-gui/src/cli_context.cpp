@@ -9,6 +9,7 @@
 
 #include "table.h"
 #include "vdi/common/api/group.h"
+#include "vdi/common/api/host.h"
 #include "vdi/common/api/image.h"
 #include "vdi/common/api/pool.h"
 #include "vdi/common/api/user.h"
@@ -163,6 +164,8 @@ long long CliContext::resolve(const std::string& kind, const std::string& ref)
                      [&](const api::Group& g) { return g.name == ref; });
     } else if (kind == "pool") {
         found = find(get<std::vector<api::Pool>>("/api/v1/admin/pools"), [&](const api::Pool& p) { return p.name == ref; });
+    } else if (kind == "host") {
+        found = find(get<std::vector<api::Host>>("/api/v1/admin/hosts"), [&](const api::Host& h) { return h.name == ref; });
     } else if (kind == "image") {
         // NAME: its newest version; NAME:VERSION
         const auto images = get<std::vector<api::Image>>("/api/v1/admin/images");

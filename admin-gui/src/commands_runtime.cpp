@@ -1,5 +1,6 @@
 // vdictl desktop, session, host, job and audit: what runs, what ran, and who did what.
 #include <iostream>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -138,6 +139,22 @@ void add_hosts(CLI::App& app, Action& action)
         print_list(c, hosts, hosts_table(hosts, c.table_width()));
         return 0;
     });
+    auto name = std::make_shared<std::string>();
+    for (const bool drain : {true, false}) {
+        auto* leaf = add_leaf(host, drain ? "drain" : "undrain",
+                              drain ? "place no new desktops on a host (those there keep running)"
+                                    : "let a drained host take new desktops again",
+                              action, [name, drain](CliContext& c) {
+                                  const auto id = c.resolve("host", *name);
+                                  const auto done = c.call_as<api::Host>(
+                                      "POST", fmt::format("/api/v1/admin/hosts/{}/{}", id, drain ? "drain" : "undrain"));
+                                  print_done(c, "host " + done.name +
+                                                    (drain ? " is drained: no new desktops go there"
+                                                           : " takes new desktops again"));
+                                  return 0;
+                              });
+        leaf->add_option("host", *name, "host name or id")->required();
+    }
 }
 
 void add_jobs(CLI::App& app, Action& action)

@@ -273,7 +273,7 @@ std::string hosts_table(const std::vector<api::Host>& hosts, Width width)
     return table(hosts,
                  {number<H>("ID", 1, [](const H& h) { return std::to_string(h.id); }),
                   col<H>("NAME", 1, [](const H& h) { return h.name; }),
-                  col<H>("STATE", 1, [](const H& h) { return h.state; }),
+                  col<H>("STATE", 1, [](const H& h) { return h.drained ? h.state + ", drained" : h.state; }),
                   col<H>("ADDRESS", 2, [](const H& h) { return h.address; }),
                   number<H>("DESKTOPS", 1, [](const H& h) { return std::to_string(h.desktops); }),
                   number<H>("VCPUS", 3, [](const H& h) { return std::to_string(h.vcpus_total); }),

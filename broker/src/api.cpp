@@ -213,6 +213,8 @@ Api::Reply Api::invoke(Endpoint endpoint, const Call& call)
     case Endpoint::session_timing: return session_timing(call);
     case Endpoint::pool_logon_stats: return pool_logon_stats(call);
     case Endpoint::list_hosts: return list_hosts(call);
+    case Endpoint::drain_host: return drain_host(call);
+    case Endpoint::undrain_host: return undrain_host(call);
     case Endpoint::list_jobs: return list_jobs(call);
     case Endpoint::show_job: return show_job(call);
     case Endpoint::cancel_job: return cancel_job(call);

@@ -171,6 +171,8 @@ std::vector<RouteSpec> make_routes()
         {"POST", "/api/v1/admin/sessions/{id}/logoff", sessions, {}, {}, Endpoint::force_logoff},
         {"GET", "/api/v1/admin/sessions/{id}/timing", read, {}, {"limit"}, Endpoint::session_timing},
         {"GET", "/api/v1/admin/hosts", read, {}, {}, Endpoint::list_hosts},
+        {"POST", "/api/v1/admin/hosts/{id}/drain", admin, {}, {}, Endpoint::drain_host},
+        {"POST", "/api/v1/admin/hosts/{id}/undrain", admin, {}, {}, Endpoint::undrain_host},
         {"GET", "/api/v1/admin/jobs", read, {}, with_paging({"pool_id", "state"}), Endpoint::list_jobs},
         {"GET", "/api/v1/admin/jobs/{id}", read, {}, {}, Endpoint::show_job},
         {"POST", "/api/v1/admin/jobs/{id}/cancel", admin, {}, {}, Endpoint::cancel_job},

@@ -11,6 +11,7 @@
 
 #include "vdi/common/crypto.h"
 #include "vdi/common/db/audit_repository.h"
+#include "vdi/common/db/host_repository.h"
 #include "vdi/common/db/user_repository.h"
 #include "vdictl_harness.h"
 
@@ -379,4 +380,28 @@ TEST_CASE("vdictl status: the broker's readiness and counts, through the API", "
     const auto json = json_of(f.run({"status", "--json"}).output);
     CHECK(json["readyz"]["status"] == "ready");
     CHECK(json["users"].size() == 1);
+}
+
+TEST_CASE("vdictl host drain and undrain: by name or id, shown in the host list, audited", "[vdictl]")
+{
+    VdictlFixture f;
+    f.login_as("root", "root-password", vdi::db::UserRole::admin);
+    const auto host = vdi::db::in_transaction(f.db().connection(), "a host", [](pqxx::work& tx) {
+        return vdi::db::HostRepository(tx).register_host({"rack-7", "127.0.0.1", 2, 1024, 2, "0.1.0"});
+    });
+    const auto drained = f.run({"host", "drain", "rack-7"});
+    INFO(drained.output);
+    CHECK(drained.exit_code == 0);
+    CHECK_THAT(drained.output, Catch::Contains("host rack-7 is drained: no new desktops go there"));
+    CHECK_THAT(f.run({"host", "list"}).output, Catch::Contains("online, drained"));
+    const auto back = f.run({"host", "undrain", std::to_string(host.id)});
+    CHECK(back.exit_code == 0);
+    CHECK_THAT(back.output, Catch::Contains("host rack-7 takes new desktops again"));
+    CHECK_THAT(f.run({"host", "list"}).output, !Catch::Contains("drained"));
+    const auto missing = f.run({"host", "drain", "no-such-host"});
+    CHECK(missing.exit_code == 3);
+    CHECK_THAT(missing.output, Catch::Contains("no host named 'no-such-host'"));
+    CHECK(vdi::db::in_transaction(f.db().connection(), "count", [](pqxx::work& tx) {
+              return tx.exec1("SELECT count(*) FROM audit_log WHERE action IN ('host.drain', 'host.undrain')")[0].as<long>();
+          }) == 2);
 }

@@ -276,6 +276,19 @@ TEST_CASE("broker: the helpdesk role reads everything and acts only on sessions,
     CHECK(world.scalar("SELECT count(*) FROM audit_log WHERE actor = 'hana' AND action IN "
                        "('session.disconnect', 'session.force_logoff')") == 2);
 
+    // only an admin drains a host: no new desktops go there (the pool manager's placement)
+    const std::string host = "/api/v1/admin/hosts/" + std::to_string(world.host.id);
+    CHECK(client->post(host + "/drain", json::object(), hana).status == 403);
+    CHECK(client->post(host + "/drain", json::object(), otto).status == 403);
+    const auto drained = client->post(host + "/drain", json::object(), root);
+    INFO(drained.body);
+    REQUIRE(drained.status == 200);
+    CHECK(drained.json()["drained"] == true);
+    CHECK(client->get("/api/v1/admin/hosts", otto).json()[0]["drained"] == true);
+    CHECK(client->post("/api/v1/admin/hosts/999999/drain", json::object(), root).status == 404);
+    CHECK(client->post(host + "/undrain", json::object(), root).json()["drained"] == false);
+    CHECK(world.scalar("SELECT count(*) FROM audit_log WHERE actor = 'root' AND action IN ('host.drain', 'host.undrain')") == 2);
+
     // an admin gives and takes the roles
     const auto made = client->post("/api/v1/admin/users",
                                    {{"username", "hugo"}, {"password", "hugo-secret-1"}, {"role", "helpdesk"}}, root);

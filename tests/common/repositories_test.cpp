@@ -882,6 +882,19 @@ TEST_CASE("pool manager queries: silent hosts are lost, new desktops go where th
         const auto recently = Clock::now() - std::chrono::minutes(1);
         // least used memory first: both are empty, so the order is by id
         CHECK(hosts.place_new_desktop(recently, image.vcpus, image.memory_mib, 8) == small.id);
+        // a drained host takes no new desktop; its drain outlives its agent re-registering, being
+        // lost and heartbeating again
+        REQUIRE(hosts.set_drained(small.id, true));
+        CHECK(hosts.place_new_desktop(recently, image.vcpus, image.memory_mib, 8) == big.id);
+        hosts.register_host({"small", "127.0.0.1", 1, image.memory_mib, 1, "0.1.1"});
+        REQUIRE(hosts.set_state(small.id, HostState::lost));
+        REQUIRE(hosts.heartbeat(small.id));
+        CHECK(hosts.find(small.id)->state == HostState::online);
+        CHECK(hosts.find(small.id)->drained);
+        CHECK(hosts.place_new_desktop(recently, image.vcpus, image.memory_mib, 8) == big.id);
+        REQUIRE(hosts.set_drained(small.id, false));
+        CHECK_FALSE(hosts.set_drained(999999, true));
+        CHECK(hosts.place_new_desktop(recently, image.vcpus, image.memory_mib, 8) == small.id);
         CHECK_FALSE(hosts.place_new_desktop(recently, image.vcpus, 9 * image.memory_mib, 8));  // fits nowhere
         CHECK_FALSE(hosts.place_new_desktop(Clock::now() + std::chrono::minutes(1), image.vcpus, image.memory_mib, 8));
 

@@ -8,7 +8,8 @@ api::Host to_api(const db::HostSummary& h)
     return api::Host{h.id,          h.name,
                      h.address,     h.vcpus_total,
                      h.memory_mib_total, h.max_concurrent_ops,
-                     db::to_string(h.state), h.agent_version,
+                     db::to_string(h.state), h.drained,
+                     h.agent_version,
                      h.registered_at, h.last_heartbeat_at,
                      h.desktops};
 }

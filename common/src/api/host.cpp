@@ -12,6 +12,7 @@ constexpr auto host_fields = [](auto& v, auto&& f) {
     f("memory_mib_total", v.memory_mib_total);
     f("max_concurrent_ops", v.max_concurrent_ops);
     f("state", v.state);
+    f("drained", v.drained);
     f("agent_version", v.agent_version);
     f("registered_at", v.registered_at);
     f("last_heartbeat_at", v.last_heartbeat_at);

@@ -6,8 +6,8 @@ namespace vdi::db {
 namespace {
 
 constexpr const char* host_columns =
-    "id, name, address, vcpus_total, memory_mib_total, max_concurrent_ops, state, agent_version, registered_at, "
-    "last_heartbeat_at";
+    "id, name, address, vcpus_total, memory_mib_total, max_concurrent_ops, state, drained, agent_version, "
+    "registered_at, last_heartbeat_at";
 
 Host host_from_row(const pqxx::row& row)
 {
@@ -19,6 +19,7 @@ Host host_from_row(const pqxx::row& row)
     host.memory_mib_total = get<std::int64_t>(row, "memory_mib_total");
     host.max_concurrent_ops = get<int>(row, "max_concurrent_ops");
     host.state = enum_from_string<HostState>(get<std::string>(row, "state"));
+    host.drained = get<bool>(row, "drained");
     host.agent_version = get<std::string>(row, "agent_version");
     host.registered_at = get_time(row, "registered_at");
     host.last_heartbeat_at = get_time(row, "last_heartbeat_at");
@@ -82,6 +83,11 @@ bool HostRepository::set_state(Id id, HostState state)
                .affected_rows() == 1;
 }
 
+bool HostRepository::set_drained(Id id, bool drained)
+{
+    return tx_.exec_params("UPDATE hosts SET drained = $2 WHERE id = $1", id, drained).affected_rows() == 1;
+}
+
 std::vector<Host> HostRepository::mark_stale_lost(std::chrono::milliseconds max_age)
 {
     return map_rows(tx_.exec_params(std::string("UPDATE hosts SET state = 'lost' "
@@ -113,7 +119,7 @@ std::optional<Id> HostRepository::place_new_desktop(Timestamp heartbeat_after, i
                     "  OR d.actual_generation IS DISTINCT FROM d.generation) AS in_flight "
         " FROM desktops d JOIN golden_images i ON i.id = d.golden_image_id "
         " WHERE d.host_id = h.id AND d.desired_state = 'running') u ON true "
-        "WHERE h.state = 'online' AND h.last_heartbeat_at > $1::timestamptz "
+        "WHERE h.state = 'online' AND NOT h.drained AND h.last_heartbeat_at > $1::timestamptz "
         "AND u.vcpus + $2 <= h.vcpus_total * $3 AND u.memory + $4 <= h.memory_mib_total "
         "AND u.in_flight < h.max_concurrent_ops "
         "ORDER BY u.memory::float8 / h.memory_mib_total, u.in_flight, h.id LIMIT 1",

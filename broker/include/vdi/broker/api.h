@@ -157,6 +157,8 @@ private:
     Reply update_image(const Call& call);
     // hosts.cpp
     Reply list_hosts(const Call& call);
+    Reply drain_host(const Call& call);
+    Reply undrain_host(const Call& call);
     // jobs.cpp
     Reply list_jobs(const Call& call);
     Reply show_job(const Call& call);

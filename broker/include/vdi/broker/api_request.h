@@ -69,6 +69,8 @@ enum class Endpoint {
     list_desktops, refresh_desktop,
     list_sessions, force_logoff, session_timing,
     list_hosts,
+    drain_host,
+    undrain_host,
     list_jobs, show_job, cancel_job,
     list_audit,
 };

@@ -14,7 +14,8 @@ struct Host {
     int vcpus_total = 0;
     long long memory_mib_total = 0;
     int max_concurrent_ops = 0;
-    std::string state;  // "online" | "draining" | "lost" | "offline"
+    std::string state;  // "online" | "lost" | "offline" (liveness)
+    bool drained = false;  // no new desktops are placed here
     std::string agent_version;
     Time registered_at;
     Time last_heartbeat_at;

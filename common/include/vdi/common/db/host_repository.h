@@ -19,6 +19,7 @@ struct Host {
     std::int64_t memory_mib_total = 0;
     int max_concurrent_ops = 4;
     HostState state = HostState::online;
+    bool drained = false;  // an admin's: no new desktops placed here (kept across restarts and loss)
     std::string agent_version;
     Timestamp registered_at;
     Timestamp last_heartbeat_at;
@@ -54,6 +55,8 @@ public:
     // Every host with its desktop count, newest first.
     std::vector<HostSummary> list_summaries();
     bool set_state(Id id, HostState state);
+    // Drains a host (no new desktops placed on it) or ends its drain. False if there is none.
+    bool set_drained(Id id, bool drained);
     // Marks every online/draining host whose last heartbeat is older than `max_age` as lost,
     // returning them. Uses the database clock, so hosts and pool managers need no clock agreement.
     std::vector<Host> mark_stale_lost(std::chrono::milliseconds max_age);
