@@ -74,7 +74,7 @@ TEST_CASE("response bodies carry exactly the documented fields, null for what is
     CHECK(keys(json(Desktop{})).size() == 19);
     CHECK(keys(json(Session{})).size() == 14);
     CHECK(keys(json(Job{})).size() == 17);
-    CHECK(keys(json(Host{})).size() == 11);
+    CHECK(keys(json(Host{})).size() == 12);
     CHECK(keys(json(Image{})).size() == 13);
     CHECK(keys(json(AuditEntry{})) == std::vector<std::string>{"action", "actor", "actor_user_id", "at", "details",
                                                                "id", "source_address", "success", "target_id",
