@@ -65,15 +65,19 @@ void check_trace(e2e::Backend& backend, vdi::test::BrokerProcess& broker, const 
     // (the client reports after its first picture; the broker writes within a period)
     REQUIRE(wait_for([&] { return count("client") >= 7 && count("broker") == 7 && count("display") == 3; }, 10s));
     CHECK(count("host") >= 3);  // queued, ticket_check, ticket_to_display (identity when it changed)
-    const auto display = backend.tx([&](pqxx::work& t) {
-        std::vector<std::tuple<std::string, long long, long long>> out;
-        for (const auto& r : t.exec_params("SELECT stage, start_us, duration_us FROM logon_stages WHERE ticket_id = $1 "
-                                           "AND component = 'display' ORDER BY start_us, duration_us",
-                                           id)) {
-            out.emplace_back(r[0].as<std::string>(), r[1].as<long long>(), r[2].as<long long>());
-        }
-        return out;
-    });
+    // a component's stages as (stage, start_us, duration_us), in order (a client's total first)
+    const auto stages = [&](const char* component) {
+        return backend.tx([&](pqxx::work& t) {
+            std::vector<std::tuple<std::string, long long, long long>> out;
+            for (const auto& r : t.exec_params("SELECT stage, start_us, duration_us FROM logon_stages WHERE ticket_id = $1 "
+                                               "AND component = $2 ORDER BY start_us, stage <> 'total', duration_us",
+                                               id, component)) {
+                out.emplace_back(r[0].as<std::string>(), r[1].as<long long>(), r[2].as<long long>());
+            }
+            return out;
+        });
+    };
+    const auto display = stages("display");
     REQUIRE(display.size() == 3);
     CHECK(std::get<0>(display[0]) == "handshake");
     CHECK(std::get<0>(display[1]) == "authentication");
@@ -91,15 +95,7 @@ void check_trace(e2e::Backend& backend, vdi::test::BrokerProcess& broker, const 
                               id)[0].as<long long>();
     });
     CHECK(display_end <= client_window);
-    const auto rows = backend.tx([&](pqxx::work& t) {
-        std::vector<std::tuple<std::string, long long, long long>> out;
-        for (const auto& r : t.exec_params("SELECT stage, start_us, duration_us FROM logon_stages WHERE ticket_id = $1 "
-                                           "AND component = 'client' ORDER BY start_us, stage <> 'total'",
-                                           id)) {
-            out.emplace_back(r[0].as<std::string>(), r[1].as<long long>(), r[2].as<long long>());
-        }
-        return out;
-    });
+    const auto rows = stages("client");
     long long total = 0, covered = 0, end = 0;
     std::vector<std::string> names;
     for (const auto& [stage, start, duration] : rows) {

@@ -382,9 +382,7 @@ bool RdpServer::authenticate(rdpShadowClient* client, const char* password)
     if (!ok) {
         logger("vmm.rdp")->warn("refused a client: wrong ticket");
     } else {
-        if (ticket->trace_id != 0) {
-            traces_.authenticated(client, ticket->trace_id, accepted, presented, std::chrono::steady_clock::now());
-        }
+        traces_.authenticated(client, ticket->trace_id, accepted, presented, std::chrono::steady_clock::now());
         std::lock_guard lock(clients_mutex_);
         waiting_.push_back(client);
     }

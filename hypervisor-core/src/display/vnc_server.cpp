@@ -221,7 +221,7 @@ bool VncServer::check_password(rfbClientPtr client, const char* response, int le
                                 std::string_view(response, CHALLENGESIZE));
     if (!ok) {
         logger("vmm.vnc")->warn("refused a client: wrong ticket");
-    } else if (taken->trace_id != 0) {
+    } else {
         const auto accepted = accepted_.find(client);
         traces_.authenticated(client, taken->trace_id, accepted != accepted_.end() ? accepted->second : presented,
                               presented, std::chrono::steady_clock::now());
